@@ -1,0 +1,23 @@
+// What the admin API shows, as plain JSON-ready data.
+import type { RouteTable } from '../routes/table.js';
+import type { Problem } from '../routes/types.js';
+
+export function routesView(table: RouteTable, conflicts: readonly Problem[]) {
+  return {
+    version: table.version,
+    routes: table.pools.map((pool) => ({
+      host: pool.host ?? '*',
+      path: pool.path,
+      source: pool.source,
+      endpoints: pool.endpoints.map((endpoint) => ({
+        container: endpoint.container?.name ?? null,
+        containerId: endpoint.container?.id ?? null,
+        url: `${endpoint.scheme}://${endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`,
+        stripPrefix: endpoint.stripPrefix,
+        ready: endpoint.ready,
+        notReadyReason: endpoint.notReadyReason ?? null,
+      })),
+    })),
+    conflicts,
+  };
+}

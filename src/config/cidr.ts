@@ -1,0 +1,40 @@
+// IP ranges for --trusted-proxies, matched with node:net's BlockList.
+import { BlockList, isIP } from 'node:net';
+import type { Parsed } from './values.js';
+
+export interface AddressMatcher {
+  readonly ranges: readonly string[];
+  matches(address: string): boolean;
+}
+
+/** Comma-separated addresses or CIDR ranges, IPv4 or IPv6. */
+export function parseAddressList(raw: string): Parsed<AddressMatcher> {
+  const list = new BlockList();
+  const ranges: string[] = [];
+  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address);
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
+      return { ok: false, problem: `"${entry}" is not an IP address or CIDR range` };
+    }
+    list.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+    ranges.push(entry);
+  }
+  return { ok: true, value: addressMatcher(list, ranges) };
+}
+
+export const noAddresses: AddressMatcher = { ranges: [], matches: () => false };
+
+function addressMatcher(list: BlockList, ranges: readonly string[]): AddressMatcher {
+  return {
+    ranges,
+    matches(address: string): boolean {
+      if (ranges.length === 0) return false;
+      // Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d.
+      const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+      const family = isIP(plain);
+      return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Every setting, declared once: flag, environment variable, default and help.
+import { DEFAULT_DOCKER_HOST, parseDockerHost, type DockerAddress } from '../docker/address.js';
+import { parseAddressList } from './cidr.js';
+import { parseBoolean, parseDuration, parseListenAddress, parseOneOf, parsePort, parseText, type Parsed } from './values.js';
+
+interface Setting<T, Optional extends boolean = false> {
+  /** Without the leading dashes; the env var is BERTH_ + this in upper snake case. */
+  readonly flag: string;
+  readonly help: string;
+  /** The default as a user would type it, or null for "unset". */
+  readonly default: (env: NodeJS.ProcessEnv) => string | null;
+  readonly parse: (raw: string) => Parsed<T>;
+  /** Boolean settings may be given as a bare flag. */
+  readonly boolean?: true;
+  /** Unset by default: the value is then null. */
+  readonly optional?: Optional;
+}
+
+const setting = <T, Optional extends boolean = false>(s: Setting<T, Optional>): Setting<T, Optional> => s;
+const fixed = (value: string | null) => () => value;
+
+function parseDockerAddress(raw: string): Parsed<{ url: string; address: DockerAddress }> {
+  const address = parseDockerHost(raw);
+  return address ? { ok: true, value: { url: raw, address } } : { ok: false, problem: `"${raw}" is not unix:///path or tcp://host:port` };
+}
+
+function parseLabelPrefix(raw: string): Parsed<string> {
+  return /^[a-z0-9][a-z0-9._-]*$/i.test(raw) && !raw.endsWith('.') ? { ok: true, value: raw } : { ok: false, problem: `"${raw}" is not a label prefix (letters, digits, ".", "-", "_")` };
+}
+
+function parseDomain(raw: string): Parsed<string> {
+  const domain = raw.trim().toLowerCase().replace(/^\.+|\.+$/g, '');
+  return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) ? { ok: true, value: domain } : { ok: false, problem: `"${raw}" is not a domain name` };
+}
+
+export const settings = {
+  httpPort: setting({ flag: 'http-port', help: 'port the proxy listens on (all interfaces)', default: fixed('80'), parse: parsePort }),
+  adminAddr: setting({ flag: 'admin-addr', help: 'address of the admin API (health, routes, containers)', default: fixed('127.0.0.1:8081'), parse: parseListenAddress }),
+  dockerHost: setting({
+    flag: 'docker-host',
+    help: 'Docker Engine API address',
+    default: (env) => env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST,
+    parse: parseDockerAddress,
+  }),
+  domain: setting({ flag: 'domain', help: 'route every container at <name>.<domain> (name routing); unset: off', default: fixed(null), parse: parseDomain, optional: true }),
+  labelPrefix: setting({ flag: 'label-prefix', help: 'prefix of the labels berth reads', default: fixed('berth'), parse: parseLabelPrefix }),
+  exposedByDefault: setting({
+    flag: 'exposed-by-default',
+    help: 'name routing covers every container unless <prefix>.enable=false; false: only those with <prefix>.enable=true',
+    default: fixed('true'),
+    parse: parseBoolean,
+    boolean: true,
+  }),
+  network: setting({ flag: 'network', help: 'network to reach containers on when they have several and none is shared with berth', default: fixed(null), parse: parseText, optional: true }),
+  trustedProxies: setting({
+    flag: 'trusted-proxies',
+    help: 'comma-separated IPs or CIDR ranges whose X-Forwarded-* headers are trusted',
+    default: fixed(''),
+    parse: parseAddressList,
+  }),
+  logLevel: setting({ flag: 'log-level', help: 'trace, debug, info, warn, error or fatal', default: fixed('info'), parse: parseOneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const) }),
+  resyncInterval: setting({ flag: 'resync-interval', help: 'full re-list of containers, besides events', default: fixed('30s'), parse: parseDuration }),
+  upstreamTimeout: setting({ flag: 'upstream-timeout', help: 'longest wait for an upstream to send data before 504', default: fixed('60s'), parse: parseDuration }),
+  headerTimeout: setting({ flag: 'header-timeout', help: 'longest time a client may take to send request headers', default: fixed('15s'), parse: parseDuration }),
+  idleTimeout: setting({ flag: 'idle-timeout', help: 'how long an idle client keep-alive connection stays open', default: fixed('60s'), parse: parseDuration }),
+  shutdownTimeout: setting({ flag: 'shutdown-timeout', help: 'how long in-flight requests may take to finish on SIGTERM', default: fixed('10s'), parse: parseDuration }),
+} as const;
+
+type Settings = typeof settings;
+type ValueOf<S> = S extends Setting<infer T, infer Optional> ? (Optional extends true ? T | null : T) : never;
+
+export type Config = { readonly [K in keyof Settings]: ValueOf<Settings[K]> };
+
+export function envName(flag: string): string {
+  return 'BERTH_' + flag.toUpperCase().replace(/-/g, '_');
+}
+

@@ -1,0 +1,158 @@
+// A running container -> its routes and problems. Pure: the Docker client supplies the data.
+import { Codes } from '../errors.js';
+import { toDnsLabel } from '../routes/host.js';
+import type { Endpoint, Problem, RouteSpec } from '../routes/types.js';
+import { readLabels, type RouteIntent } from './labels.js';
+
+/** The part of Docker's container list entry that routing needs. */
+export interface ContainerSummary {
+  readonly id: string;
+  /** Without the leading slash. */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `running`, `paused`, `restarting`, ... */
+  readonly state: string;
+  /** Docker's status text, e.g. `Up 3 minutes (healthy)`. */
+  readonly status: string;
+  /** `healthy`, `unhealthy`, `starting`, or null without a healthcheck. */
+  readonly health: string | null;
+  /** Exposed TCP ports, ascending and unique. */
+  readonly ports: readonly number[];
+  /** Network name -> IPv4 address ('' when it has none). */
+  readonly networks: Readonly<Record<string, string>>;
+  readonly networkMode: string;
+}
+
+export interface RoutingOptions {
+  readonly labelPrefix: string;
+  /** With a domain, containers are reachable at `<name>.<domain>`. */
+  readonly domain: string | null;
+  readonly exposedByDefault: boolean;
+  /** The network to use when a container has several and none is shared with berth. */
+  readonly network: string | null;
+  /** Networks of berth's own container; empty when berth runs outside Docker. */
+  readonly ownNetworks: readonly string[];
+}
+
+export interface ContainerRouting {
+  readonly routes: readonly RouteSpec[];
+  readonly problems: readonly Problem[];
+  /** False when the container is opted out or not concerned. */
+  readonly routed: boolean;
+}
+
+/** Why a container cannot take new requests right now, or null when it can. */
+export type Readiness = string | null;
+
+export function containerRouting(container: ContainerSummary, options: RoutingOptions, notReady: Readiness): ContainerRouting {
+  const reading = readLabels(container.labels, options.labelPrefix);
+  const problems: Problem[] = [...reading.problems];
+  const hasHostLabel = reading.routes.some((route) => route.hosts !== null);
+  const nameRouted = options.domain !== null && (reading.enable === true || (reading.enable === null && options.exposedByDefault));
+  const optedIn = reading.enable === true || (reading.enable === null && (hasHostLabel || nameRouted));
+  if (!optedIn) return { routes: [], problems, routed: false };
+
+  const nameHost = nameRouted ? containerHost(container, options.domain!, problems) : null;
+  const routes: RouteSpec[] = [];
+  for (const intent of reading.routes) {
+    const hosts = intent.hosts ?? (nameHost ? [nameHost] : null);
+    if (hosts === null) {
+      if (intent.name !== 'default' || reading.routes.length === 1) problems.push(noHostProblem(intent, options));
+      continue;
+    }
+    const endpoint = endpointFor(container, intent, options, notReady, problems);
+    if (!endpoint) continue;
+    for (const host of hosts) routes.push({ host, path: intent.path, endpoint, source: 'docker' });
+  }
+  return { routes, problems, routed: true };
+}
+
+/** `<service>-<project>` for a compose container (replicas share it), else the container name. */
+export function routingName(container: ContainerSummary): string {
+  const service = container.labels['com.docker.compose.service'];
+  const project = container.labels['com.docker.compose.project'];
+  return service && project ? `${service}-${project}` : container.name;
+}
+
+function containerHost(container: ContainerSummary, domain: string, problems: Problem[]): string | null {
+  const label = toDnsLabel(routingName(container));
+  if (label !== '') return `${label}.${domain}`;
+  problems.push({ code: Codes.nameInvalid, message: `"${routingName(container)}" gives no usable DNS name`, fix: 'rename the container or set a host label' });
+  return null;
+}
+
+function endpointFor(
+  container: ContainerSummary,
+  intent: RouteIntent,
+  options: RoutingOptions,
+  notReady: Readiness,
+  problems: Problem[],
+): Endpoint | undefined {
+  const port = intent.port ?? onlyExposedPort(container, intent, options, problems);
+  const address = addressFor(container, intent, options, problems);
+  if (port === undefined || address === undefined) return undefined;
+  return {
+    key: `${container.id}/${intent.name}`,
+    scheme: intent.scheme,
+    address,
+    port,
+    ready: notReady === null,
+    ...(notReady === null ? {} : { notReadyReason: notReady }),
+    stripPrefix: intent.stripPrefix,
+    container: { id: container.id, name: container.name },
+  };
+}
+
+function onlyExposedPort(container: ContainerSummary, intent: RouteIntent, options: RoutingOptions, problems: Problem[]): number | undefined {
+  if (container.ports.length === 1) return container.ports[0];
+  const label = portLabel(intent, options);
+  problems.push({
+    code: Codes.portAmbiguous,
+    label,
+    message: container.ports.length === 0 ? 'the container exposes no port' : `the container exposes several ports (${container.ports.join(', ')})`,
+    fix: `set ${label}`,
+  });
+  return undefined;
+}
+
+function portLabel(intent: RouteIntent, options: RoutingOptions): string {
+  return intent.name === 'default' ? `${options.labelPrefix}.port` : `${options.labelPrefix}.route.${intent.name}.port`;
+}
+
+/** The container's IP on the chosen network; never a random pick. */
+function addressFor(container: ContainerSummary, intent: RouteIntent, options: RoutingOptions, problems: Problem[]): string | undefined {
+  if (container.networkMode === 'host') return '127.0.0.1';
+  const withIp = Object.keys(container.networks).filter((name) => container.networks[name] !== '').sort();
+  const networkLabel = `${options.labelPrefix}.network`;
+  let chosen: string | undefined;
+  if (intent.network !== null) {
+    chosen = withIp.includes(intent.network) ? intent.network : undefined;
+    if (!chosen) {
+      problems.push({ code: Codes.labelNetwork, label: networkLabel, message: `the container has no address on network "${intent.network}" (it has: ${withIp.join(', ') || 'none'})`, fix: 'name one of its networks' });
+      return undefined;
+    }
+  } else if (options.ownNetworks.length > 0) {
+    chosen = withIp.find((name) => options.ownNetworks.includes(name));
+    if (!chosen) {
+      problems.push({ code: Codes.networkMissing, message: `the container shares no network with berth (berth: ${options.ownNetworks.join(', ')}; container: ${withIp.join(', ') || 'none'})`, fix: `connect it to one of berth's networks, or set ${networkLabel}` });
+      return undefined;
+    }
+  } else if (withIp.length === 1) {
+    chosen = withIp[0];
+  } else if (options.network !== null && withIp.includes(options.network)) {
+    chosen = options.network;
+  } else {
+    problems.push({
+      code: withIp.length === 0 ? Codes.networkMissing : Codes.networkAmbiguous,
+      message: withIp.length === 0 ? 'the container has no IP address on any network' : `the container is on several networks (${withIp.join(', ')})`,
+      fix: `set ${networkLabel} or start berth with --network`,
+    });
+    return undefined;
+  }
+  return container.networks[chosen!];
+}
+
+function noHostProblem(intent: RouteIntent, options: RoutingOptions): Problem {
+  const label = intent.name === 'default' ? `${options.labelPrefix}.host` : `${options.labelPrefix}.route.${intent.name}.host`;
+  return { code: Codes.routeNoHost, label, message: 'the route has no hostname', fix: `set ${label}, or start berth with --domain to route by name` };
+}

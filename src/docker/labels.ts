@@ -1,0 +1,176 @@
+// Container labels -> route intents. Pure: every bad value becomes a Problem, nothing throws.
+import { Codes } from '../errors.js';
+import { parseHostPattern } from '../routes/host.js';
+import { parsePathPrefix } from '../routes/path.js';
+import type { Problem, Scheme } from '../routes/types.js';
+
+/** What the labels ask for one route; the container fills in what is left open. */
+export interface RouteIntent {
+  /** `default` for the top-level labels, else the `<name>` of `route.<name>.*`. */
+  readonly name: string;
+  /** Hostnames from the labels; null means "the container's name host", when name routing applies. */
+  readonly hosts: readonly string[] | null;
+  readonly path: string;
+  readonly stripPrefix: boolean;
+  readonly scheme: Scheme;
+  readonly port: number | null;
+  readonly network: string | null;
+}
+
+export interface LabelReading {
+  /** The `enable` label: true, false, or null when unset. */
+  readonly enable: boolean | null;
+  readonly routes: readonly RouteIntent[];
+  readonly problems: readonly Problem[];
+}
+
+const ROUTE_KEYS = ['host', 'path', 'strip-prefix', 'scheme', 'port', 'network'] as const;
+const TOP_KEYS = ['enable', ...ROUTE_KEYS] as const;
+type RouteKey = (typeof ROUTE_KEYS)[number];
+const ROUTE_NAME = /^[a-z0-9_-]{1,63}$/i;
+
+/** Reads every `<prefix>.*` label; `route.<name>.*` groups become named routes. */
+export function readLabels(labels: Readonly<Record<string, string>>, prefix: string): LabelReading {
+  const problems: Problem[] = [];
+  const top = new Map<string, string>();
+  const named = new Map<string, Map<RouteKey, string>>();
+  const start = prefix + '.';
+
+  for (const label of Object.keys(labels).sort()) {
+    if (!label.startsWith(start)) continue;
+    const key = label.slice(start.length);
+    const value = labels[label] ?? '';
+    const parts = key.split('.');
+    if (parts[0] === 'route' && parts.length === 3) {
+      const [, name = '', routeKey = ''] = parts;
+      if (!ROUTE_NAME.test(name)) {
+        problems.push({ code: Codes.labelUnknown, label, message: `route name "${name}" must be letters, digits, "-" or "_"` });
+      } else if (!isRouteKey(routeKey)) {
+        problems.push(unknownLabel(label, ROUTE_KEYS));
+      } else {
+        const group = named.get(name) ?? new Map<RouteKey, string>();
+        group.set(routeKey, value);
+        named.set(name, group);
+      }
+    } else if ((TOP_KEYS as readonly string[]).includes(key)) {
+      top.set(key, value);
+    } else {
+      problems.push(unknownLabel(label, TOP_KEYS));
+    }
+  }
+
+  const enable = top.has('enable') ? readBoolean(top.get('enable')!, `${start}enable`, problems) : null;
+  if (enable === undefined) {
+    // An unreadable opt-in is not a yes: expose nothing until it is fixed.
+    return { enable: false, routes: [], problems };
+  }
+
+  const shared = {
+    scheme: readScheme(top.get('scheme'), `${start}scheme`, problems),
+    port: readPort(top.get('port'), `${start}port`, problems),
+    network: readNetwork(top.get('network'), `${start}network`, problems),
+  };
+  const topHosts = top.has('host') ? readHosts(top.get('host')!, `${start}host`, problems) : null;
+  // A bad shared value would send every route to the wrong place: drop them all.
+  if (shared.scheme === undefined || shared.port === undefined || shared.network === undefined) {
+    return { enable, routes: [], problems };
+  }
+  const base = { scheme: shared.scheme, port: shared.port, network: shared.network };
+
+  const routes: RouteIntent[] = [];
+  const pathKeys = new Map([...top].filter(([key]) => key === 'path' || key === 'strip-prefix'));
+  const defaultRoute = readRoute('default', pathKeys, start, base, topHosts, problems);
+  if (defaultRoute) routes.push(defaultRoute);
+  for (const [name, group] of [...named].sort(([a], [b]) => a.localeCompare(b))) {
+    const label = `${start}route.${name}.`;
+    const hosts = group.has('host') ? readHosts(group.get('host')!, `${label}host`, problems) : topHosts;
+    const route = readRoute(name, group, label, base, hosts, problems);
+    if (route) routes.push(route);
+  }
+  return { enable, routes, problems };
+}
+
+/** `hosts` undefined means the host labels were unreadable: that route is dropped. */
+function readRoute(
+  name: string,
+  values: ReadonlyMap<string, string>,
+  label: string,
+  base: { scheme: Scheme; port: number | null; network: string | null },
+  hosts: readonly string[] | null | undefined,
+  problems: Problem[],
+): RouteIntent | undefined {
+  if (hosts === undefined) return undefined;
+  const before = problems.length;
+  const path = values.has('path') ? readPath(values.get('path')!, `${label}path`, problems) : '/';
+  const stripPrefix = values.has('strip-prefix') ? readBoolean(values.get('strip-prefix')!, `${label}strip-prefix`, problems) : false;
+  const scheme = values.has('scheme') ? readScheme(values.get('scheme'), `${label}scheme`, problems) : base.scheme;
+  const port = values.has('port') ? readPort(values.get('port'), `${label}port`, problems) : base.port;
+  const network = values.has('network') ? readNetwork(values.get('network'), `${label}network`, problems) : base.network;
+  if (problems.length > before) return undefined;
+  return { name, hosts, path: path!, stripPrefix: stripPrefix!, scheme: scheme!, port: port ?? null, network: network ?? null };
+}
+
+function isRouteKey(key: string): key is RouteKey {
+  return (ROUTE_KEYS as readonly string[]).includes(key);
+}
+
+function unknownLabel(label: string, known: readonly string[]): Problem {
+  return { code: Codes.labelUnknown, label, message: `unknown label ${label}`, fix: `use one of: ${known.join(', ')}` };
+}
+
+function readBoolean(value: string, label: string, problems: Problem[]): boolean | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  problems.push({ code: Codes.labelBoolean, label, message: `${label}="${value}" is not true or false`, fix: 'use true or false' });
+  return undefined;
+}
+
+function readHosts(value: string, label: string, problems: Problem[]): string[] | undefined {
+  const hosts: string[] = [];
+  for (const entry of value.split(',')) {
+    if (entry.trim() === '') continue;
+    const host = parseHostPattern(entry);
+    if (host === undefined) {
+      problems.push({ code: Codes.labelHost, label, message: `"${entry.trim()}" is not a valid hostname`, fix: 'use names like app.example.com or *.example.com, comma separated' });
+    } else if (!hosts.includes(host)) {
+      hosts.push(host);
+    }
+  }
+  if (hosts.length === 0 && !problems.some((p) => p.label === label)) {
+    problems.push({ code: Codes.labelHost, label, message: `${label} is empty`, fix: 'name at least one hostname' });
+  }
+  return hosts.length > 0 ? hosts : undefined;
+}
+
+function readPath(value: string, label: string, problems: Problem[]): string | undefined {
+  const path = parsePathPrefix(value);
+  if (path === undefined) {
+    problems.push({ code: Codes.labelPath, label, message: `"${value}" is not a path prefix`, fix: 'start with "/", no spaces, "?", "#", "%" or dot segments' });
+  }
+  return path;
+}
+
+/** Absent -> null (decided later); invalid -> undefined with a problem. */
+function readPort(value: string | undefined, label: string, problems: Problem[]): number | null | undefined {
+  if (value === undefined) return null;
+  const port = /^\d{1,5}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (port >= 1 && port <= 65535) return port;
+  problems.push({ code: Codes.labelPort, label, message: `"${value}" is not a port number`, fix: 'use a number from 1 to 65535' });
+  return undefined;
+}
+
+function readScheme(value: string | undefined, label: string, problems: Problem[]): Scheme | undefined {
+  if (value === undefined) return 'http';
+  const scheme = value.trim().toLowerCase();
+  if (scheme === 'http' || scheme === 'https') return scheme;
+  problems.push({ code: Codes.labelScheme, label, message: `"${value}" is not http or https`, fix: 'use http or https' });
+  return undefined;
+}
+
+function readNetwork(value: string | undefined, label: string, problems: Problem[]): string | null | undefined {
+  if (value === undefined) return null;
+  if (value.trim() !== '') return value.trim();
+  problems.push({ code: Codes.labelNetwork, label, message: `${label} is empty`, fix: 'name one of the container\'s networks' });
+  return undefined;
+}

@@ -1,0 +1,66 @@
+// The http-proxy-3 instance and upstream connection pools: the only module that knows them.
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { ProxyServer } from 'http-proxy-3';
+import type { Endpoint } from '../routes/types.js';
+import { removeHopByHop } from './headers.js';
+import { UPSTREAM_TIMEOUT } from './upstream-errors.js';
+
+export type ForwardError = (error: Error) => void;
+
+export interface Forwarder {
+  web(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint, onError: ForwardError): void;
+  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, endpoint: Endpoint, onError: ForwardError): void;
+  close(): void;
+}
+
+export function createForwarder(options: { upstreamTimeoutMs: number }): Forwarder {
+  const agents = {
+    http: new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
+    // Containers serving https mostly carry self-signed certificates.
+    https: new https.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', rejectUnauthorized: false }),
+  };
+  const proxy = new ProxyServer({ xfwd: false, changeOrigin: false, prependPath: false, secure: false });
+  const targets = new WeakMap<Endpoint, URL>();
+
+  proxy.on('proxyReq', (proxyReq) => {
+    proxyReq.setTimeout(options.upstreamTimeoutMs, () => {
+      proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: UPSTREAM_TIMEOUT }));
+    });
+  });
+  proxy.on('proxyRes', (proxyRes, _req, res) => {
+    removeHopByHop(proxyRes.headers);
+    // The client asked to close: say so, rather than echo the upstream's choice.
+    if (!(res as http.ServerResponse).shouldKeepAlive) proxyRes.headers['connection'] = 'close';
+  });
+  // A client that goes away mid-request is not an error worth a log line.
+  proxy.on('econnreset', () => {});
+  proxy.on('error', () => {});
+
+  function targetOf(endpoint: Endpoint): URL {
+    let target = targets.get(endpoint);
+    if (!target) {
+      const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+      target = new URL(`${endpoint.scheme}://${host}:${endpoint.port}`);
+      targets.set(endpoint, target);
+    }
+    return target;
+  }
+
+  return {
+    web(req, res, endpoint, onError) {
+      const agent = endpoint.scheme === 'https' ? agents.https : agents.http;
+      proxy.web(req, res, { target: targetOf(endpoint), agent }, (error) => onError(error as Error));
+    },
+    ws(req, socket, head, endpoint, onError) {
+      // Upgraded sockets leave the pool anyway: a fresh connection each.
+      proxy.ws(req, socket, head, { target: targetOf(endpoint), agent: false, proxyTimeout: 0 }, (error) => onError(error as Error));
+    },
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+      proxy.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// Request and response headers across the proxy hop. Pure functions of plain header maps.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+// Hop-by-hop: meaningful for one connection only (RFC 9110 7.6.1).
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
+const REQUEST_ID = /^[\w.:@=+/-]{1,200}$/;
+
+export interface ClientFacts {
+  readonly remoteAddress: string;
+  /** Whether the client is a trusted proxy whose X-Forwarded-* may be kept. */
+  readonly trusted: boolean;
+  /** The port the client connected to. */
+  readonly localPort: number;
+  readonly encrypted: boolean;
+  /** Keep `Connection: upgrade` and `Upgrade` (WebSocket handshakes). */
+  readonly upgrade: boolean;
+}
+
+/** The headers to send upstream: hop-by-hop removed, X-Forwarded-* and X-Request-Id set. */
+export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: ClientFacts, newId: () => string = randomUUID): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = { ...headers };
+  removeHopByHop(out);
+  if (client.upgrade) {
+    out['connection'] = 'upgrade';
+    out['upgrade'] = headers['upgrade'];
+  }
+  const forwardedFor = client.trusted ? headers['x-forwarded-for'] : undefined;
+  out['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${client.remoteAddress}` : client.remoteAddress;
+  const proto = client.encrypted ? 'https' : 'http';
+  out['x-forwarded-proto'] = client.trusted ? (headers['x-forwarded-proto'] ?? proto) : proto;
+  out['x-forwarded-host'] = client.trusted ? (headers['x-forwarded-host'] ?? headers.host ?? '') : (headers.host ?? '');
+  out['x-forwarded-port'] = client.trusted ? (headers['x-forwarded-port'] ?? String(client.localPort)) : String(client.localPort);
+  out['x-real-ip'] = client.trusted ? (headers['x-real-ip'] ?? client.remoteAddress) : client.remoteAddress;
+  if (!client.trusted) delete out['forwarded'];
+  const id = headers['x-request-id'];
+  out['x-request-id'] = typeof id === 'string' && REQUEST_ID.test(id) ? id : newId();
+  return out;
+}
+
+/** Removes hop-by-hop headers, including those the Connection header names, in place. */
+export function removeHopByHop(headers: IncomingHttpHeaders | OutgoingHttpHeaders): void {
+  const connection = headers['connection'];
+  const named = typeof connection === 'string' ? connection.split(',') : Array.isArray(connection) ? connection.flatMap((c) => String(c).split(',')) : [];
+  for (const name of named) {
+    const header = name.trim().toLowerCase();
+    if (header !== '') delete headers[header];
+  }
+  for (const header of HOP_BY_HOP) delete headers[header];
+}

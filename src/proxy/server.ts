@@ -1,0 +1,144 @@
+// The proxy listener: for each request, read the current table once, match, pick, forward.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { AddressMatcher } from '../config/cidr.js';
+import { normalizeRequestHost } from '../routes/host.js';
+import { canonicalTarget, stripPathPrefix } from '../routes/path.js';
+import type { RouteStore } from '../routes/store.js';
+import type { Pool } from '../routes/table.js';
+import type { Endpoint } from '../routes/types.js';
+import { createForwarder } from './forwarder.js';
+import { upstreamRequestHeaders } from './headers.js';
+import { errorPage, notFoundDetail, statusTitle } from './pages.js';
+import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
+
+export interface ProxyServerOptions {
+  readonly store: RouteStore;
+  readonly logger: Logger;
+  readonly trustedProxies: AddressMatcher;
+  readonly upstreamTimeoutMs: number;
+  readonly headerTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface ProxyServer {
+  readonly server: http.Server;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+const MAX_TARGET_LENGTH = 8192;
+
+export function createProxyServer(options: ProxyServerOptions): ProxyServer {
+  const { store, logger } = options;
+  const forwarder = createForwarder({ upstreamTimeoutMs: options.upstreamTimeoutMs });
+  const server = http.createServer({
+    headersTimeout: options.headerTimeoutMs,
+    requestTimeout: 0,
+    keepAliveTimeout: options.idleTimeoutMs,
+    maxHeaderSize: 16 * 1024,
+  });
+
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const routed = route(req);
+    if ('status' in routed) return sendError(res, routed.status, routed.detail);
+    const { pool, endpoint, path } = routed;
+    req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, false));
+    forward(req, res, pool, endpoint, path, true);
+  });
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+      return rejectUpgrade(socket, 400, 'Only WebSocket upgrades on GET are proxied.');
+    }
+    const routed = route(req);
+    if ('status' in routed) return rejectUpgrade(socket, routed.status, routed.detail);
+    const { endpoint, path } = routed;
+    req.url = endpoint.stripPrefix ? stripPathPrefix(path, routed.pool.path) : path;
+    req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, true));
+    forwarder.ws(req, socket, head, endpoint, (error) => {
+      const failure = classifyUpstreamError(error);
+      logger.warn({ code: failure.code, host: req.headers.host, upstream: describe(endpoint), err: error.message }, 'WebSocket upstream failed');
+      rejectUpgrade(socket, failure.status, 'The upstream did not accept the WebSocket.');
+    });
+  });
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  type Routed = { pool: Pool; endpoint: Endpoint; path: string } | { status: number; detail: string };
+
+  function route(req: http.IncomingMessage): Routed {
+    const url = req.url ?? '';
+    if (url.length > MAX_TARGET_LENGTH) return { status: 414, detail: 'The request target is too long.' };
+    const target = canonicalTarget(url);
+    if (!target) return { status: 400, detail: 'The request target is not a valid path.' };
+    const host = normalizeRequestHost(req.headers.host);
+    const pool = store.current.match(host, target.path);
+    if (!pool) return { status: 404, detail: notFoundDetail(host) };
+    const endpoint = pool.pick();
+    if (!endpoint) return { status: 503, detail: `No ready endpoint serves ${host}${pool.path} right now.` };
+    return { pool, endpoint, path: target.path + target.query };
+  }
+
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, pool: Pool, endpoint: Endpoint, path: string, firstTry: boolean): void {
+    req.url = endpoint.stripPrefix ? stripPathPrefix(path, pool.path) : path;
+    forwarder.web(req, res, endpoint, (error) => {
+      const failure = classifyUpstreamError(error);
+      if (firstTry && !res.headersSent && mayRetry(req.method ?? 'GET', hasBody(req), failure)) {
+        const next = pool.pick(endpoint);
+        if (next && next !== endpoint) {
+          logger.debug({ code: failure.code, upstream: describe(endpoint), retry: describe(next) }, 'retrying on another endpoint');
+          return forward(req, res, pool, next, path, false);
+        }
+      }
+      logger.warn({ code: failure.code, host: req.headers.host, path, upstream: describe(endpoint), err: error.message }, 'upstream request failed');
+      if (res.headersSent) res.destroy();
+      else sendError(res, failure.status, failure.status === 504 ? 'The upstream did not answer in time.' : 'The upstream could not be reached.');
+    });
+  }
+
+  function clientFacts(req: http.IncomingMessage, upgrade: boolean) {
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    return { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: false, upgrade };
+  }
+
+  return {
+    server,
+    async shutdown(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      forwarder.close();
+    },
+  };
+}
+
+function sendError(res: http.ServerResponse, status: number, detail: string): void {
+  if (res.writableEnded) return;
+  const body = errorPage(status, detail);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, detail: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = errorPage(status, detail);
+  socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function describe(endpoint: Endpoint): string {
+  return `${endpoint.container?.name ?? ''}@${endpoint.address}:${endpoint.port}`;
+}

@@ -1,0 +1,74 @@
+// Latest routes per source; a change rebuilds the table and swaps one reference.
+import { RouteTable, type Pool } from './table.js';
+import type { Endpoint, Problem, RouteSpec } from './types.js';
+
+export interface TableChange {
+  readonly version: number;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+  readonly conflicts: readonly Problem[];
+}
+
+export class RouteStore {
+  private table = RouteTable.empty();
+  private readonly specs = new Map<string, readonly RouteSpec[]>();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly listeners: Array<(change: TableChange) => void> = [];
+  private conflictList: readonly Problem[] = [];
+
+  /** Sources from strongest: on the same host + path the first one wins. */
+  constructor(private readonly sourceOrder: readonly string[]) {}
+
+  /** The snapshot to serve this request with. */
+  get current(): RouteTable {
+    return this.table;
+  }
+
+  get conflicts(): readonly Problem[] {
+    return this.conflictList;
+  }
+
+  onChange(listener: (change: TableChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Replaces one source's routes; returns the change, or null when nothing differs. */
+  update(source: string, specs: readonly RouteSpec[]): TableChange | null {
+    const fingerprint = fingerprintOf(specs);
+    if (this.fingerprints.get(source) === fingerprint) return null;
+    this.fingerprints.set(source, fingerprint);
+    this.specs.set(source, specs);
+
+    const previous = this.table;
+    const all = [...this.specs.values()].flat();
+    const { table, conflicts } = RouteTable.build(all, this.sourceOrder, previous.version + 1, previous);
+    const change = { version: table.version, ...diffPools(previous.pools, table.pools), conflicts };
+    if (change.added.length + change.removed.length + change.changed.length === 0) return null;
+    this.table = table;
+    this.conflictList = conflicts;
+    for (const listener of this.listeners) listener(change);
+    return change;
+  }
+}
+
+function fingerprintOf(specs: readonly RouteSpec[]): string {
+  return specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${endpointFingerprint(spec.endpoint)}`).sort().join('\n');
+}
+
+function endpointFingerprint(endpoint: Endpoint): string {
+  return JSON.stringify([endpoint.key, endpoint.scheme, endpoint.address, endpoint.port, endpoint.ready, endpoint.notReadyReason ?? '', endpoint.stripPrefix, endpoint.container?.name ?? '']);
+}
+
+function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableChange, 'added' | 'removed' | 'changed'> {
+  const old = new Map(before.map((pool) => [pool.key, pool]));
+  const now = new Map(after.map((pool) => [pool.key, pool]));
+  const added = [...now.keys()].filter((key) => !old.has(key));
+  const removed = [...old.keys()].filter((key) => !now.has(key));
+  const changed = [...now.keys()].filter((key) => old.has(key) && poolFingerprint(old.get(key)!) !== poolFingerprint(now.get(key)!));
+  return { added, removed, changed };
+}
+
+function poolFingerprint(pool: Pool): string {
+  return pool.source + '\n' + pool.endpoints.map(endpointFingerprint).join('\n');
+}

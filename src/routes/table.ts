@@ -1,0 +1,159 @@
+// The immutable route table: built once from route specs, then only read.
+// Lookup: exact host, then wildcards from the longest suffix, then any-host routes;
+// within a host, the longest path prefix on a segment boundary.
+import { Codes } from '../errors.js';
+import { isWildcard } from './host.js';
+import { matchesPrefix } from './path.js';
+import type { Endpoint, Problem, RouteSpec } from './types.js';
+
+/** All endpoints for one host + path, balanced round robin over the ready ones. */
+export class Pool {
+  readonly ready: readonly Endpoint[];
+
+  constructor(
+    readonly host: string | null,
+    readonly path: string,
+    readonly source: string,
+    readonly endpoints: readonly Endpoint[],
+    /** Carried over from the previous table, so frequent swaps keep the rotation fair. */
+    private cursor = 0,
+  ) {
+    this.ready = endpoints.filter((endpoint) => endpoint.ready);
+  }
+
+  get key(): string {
+    return poolKey(this.host, this.path);
+  }
+
+  get position(): number {
+    return this.cursor;
+  }
+
+  /** The next ready endpoint, skipping `avoid` when another one exists. */
+  pick(avoid?: Endpoint): Endpoint | undefined {
+    const count = this.ready.length;
+    if (count === 0) return undefined;
+    for (let i = 0; i < count; i++) {
+      const endpoint = this.ready[this.cursor++ % count]!;
+      if (endpoint !== avoid || count === 1) return endpoint;
+    }
+    return undefined;
+  }
+}
+
+export interface TableBuild {
+  readonly table: RouteTable;
+  /** Routes shadowed by a higher-priority source on the same host + path. */
+  readonly conflicts: readonly Problem[];
+}
+
+export class RouteTable {
+  private readonly exact = new Map<string, Pool[]>();
+  private readonly wildcard = new Map<string, Pool[]>();
+  private readonly anyHost: Pool[] = [];
+
+  private constructor(
+    readonly version: number,
+    readonly pools: readonly Pool[],
+  ) {
+    for (const pool of pools) {
+      if (pool.host === null) this.anyHost.push(pool);
+      else if (isWildcard(pool.host)) pushTo(this.wildcard, pool.host.slice(1), pool);
+      else pushTo(this.exact, pool.host, pool);
+    }
+    // Pools arrive sorted by descending path length, so each list is already longest-first.
+  }
+
+  static empty(): RouteTable {
+    return new RouteTable(0, []);
+  }
+
+  /**
+   * Builds a table from every source's specs. `sourceOrder` lists sources from strongest:
+   * on the same host + path the strongest source wins and the others are reported.
+   */
+  static build(specs: readonly RouteSpec[], sourceOrder: readonly string[], version: number, previous?: RouteTable): TableBuild {
+    const before = new Map(previous?.pools.map((pool) => [pool.key, pool.position]));
+    const groups = new Map<string, RouteSpec[]>();
+    for (const spec of specs) {
+      const key = poolKey(spec.host, spec.path);
+      const group = groups.get(key);
+      if (group) group.push(spec);
+      else groups.set(key, [spec]);
+    }
+    const conflicts: Problem[] = [];
+    const pools: Pool[] = [];
+    for (const group of groups.values()) {
+      const rank = (source: string) => {
+        const index = sourceOrder.indexOf(source);
+        return index === -1 ? sourceOrder.length : index;
+      };
+      const winner = group.reduce((best, spec) => (rank(spec.source) < rank(best.source) ? spec : best)).source;
+      const kept = group.filter((spec) => spec.source === winner);
+      const shadowed = group.filter((spec) => spec.source !== winner);
+      const first = group[0]!;
+      if (shadowed.length > 0) {
+        conflicts.push({
+          code: Codes.routeConflict,
+          message: `${first.host ?? '*'}${first.path}: the ${winner} route wins over ${describe(shadowed)}`,
+        });
+      }
+      const endpoints = uniqueByKey(kept.map((spec) => spec.endpoint)).sort((a, b) => compare(a.key, b.key));
+      pools.push(new Pool(first.host, first.path, winner, endpoints, before.get(poolKey(first.host, first.path))));
+    }
+    pools.sort(comparePools);
+    return { table: new RouteTable(version, pools), conflicts };
+  }
+
+  /** The pool for a normalised host and a request path, or undefined. */
+  match(host: string, path: string): Pool | undefined {
+    const exact = this.exact.get(host);
+    if (exact) {
+      const pool = longestPrefix(exact, path);
+      if (pool) return pool;
+    }
+    if (this.wildcard.size > 0) {
+      for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+        const pools = this.wildcard.get(host.slice(dot));
+        const pool = pools && longestPrefix(pools, path);
+        if (pool) return pool;
+      }
+    }
+    return longestPrefix(this.anyHost, path);
+  }
+}
+
+export function poolKey(host: string | null, path: string): string {
+  return `${host ?? '*'} ${path}`;
+}
+
+function longestPrefix(pools: readonly Pool[], path: string): Pool | undefined {
+  for (const pool of pools) if (matchesPrefix(path, pool.path)) return pool;
+  return undefined;
+}
+
+function pushTo(map: Map<string, Pool[]>, key: string, pool: Pool): void {
+  const list = map.get(key);
+  if (list) list.push(pool);
+  else map.set(key, [pool]);
+}
+
+function uniqueByKey(endpoints: Endpoint[]): Endpoint[] {
+  const seen = new Map<string, Endpoint>();
+  for (const endpoint of endpoints) if (!seen.has(endpoint.key)) seen.set(endpoint.key, endpoint);
+  return [...seen.values()];
+}
+
+function describe(specs: readonly RouteSpec[]): string {
+  const names = specs.map((spec) => `${spec.source} ${spec.endpoint.container?.name ?? spec.endpoint.key}`);
+  return [...new Set(names)].join(', ');
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Longest path first (what lookup needs), then host and path for a stable order. */
+function comparePools(a: Pool, b: Pool): number {
+  return b.path.length - a.path.length || compare(a.host ?? '', b.host ?? '') || compare(a.path, b.path);
+}
