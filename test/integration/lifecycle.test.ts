@@ -1,0 +1,169 @@
+// Containers coming, going, failing health checks and changing networks, with berth following.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startBerth, startSyncedBerth, type RunningBerth } from '../support/berth.js';
+import { cleanup, containerIp, createNetwork, docker, runContainer, runHttpd, uniqueName, waitFor } from '../support/docker.js';
+import { busyboxImage } from '../support/images.js';
+
+const PORT_80 = { 'berth.port': '80' };
+
+interface RoutesView {
+  routes: Array<{ host: string; endpoints: Array<{ container: string; url: string; ready: boolean; notReadyReason: string | null }> }>;
+}
+
+describe('following containers as they change', () => {
+  let image: string;
+  let berth: RunningBerth;
+
+  before(async () => {
+    image = await busyboxImage();
+    berth = await startSyncedBerth();
+  });
+  after(async () => {
+    await berth?.stop();
+    await cleanup();
+  });
+
+  async function endpointsOf(host: string) {
+    const { routes } = await berth.admin<RoutesView>('/api/routes');
+    return routes.find((route) => route.host === host)?.endpoints ?? [];
+  }
+
+  it('answers 503 for a container whose health check fails, and says why in /api/routes', async () => {
+    const host = `${uniqueName('sick')}.test`;
+    await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host }, healthCmd: 'false', extraArgs: ['--health-retries', '1'] });
+    const reason = await waitFor(async () => (await endpointsOf(host))[0]?.notReadyReason === 'health check failing' && 'failing', {
+      what: 'the endpoint marked as failing its health check',
+    });
+    assert.equal(reason, 'failing');
+    const response = await berth.request(host);
+    assert.equal(response.status, 503);
+  });
+
+  it('routes a container with a passing health check once it is healthy', async () => {
+    const host = `${uniqueName('healthy')}.test`;
+    const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host }, healthCmd: 'true' });
+    const body = await waitFor(async () => {
+      const response = await berth.request(host);
+      return response.status === 200 && response.body;
+    }, { what: 'the healthy container answering' });
+    assert.equal(body, app.name);
+  });
+
+  it('takes a stopped replica out of its pool with no failed request, and drops the route when the last one stops', async () => {
+    const host = `${uniqueName('stop')}.test`;
+    const leaving = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host } });
+    const staying = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host } });
+    await waitFor(async () => (await endpointsOf(host)).length === 2, { what: 'both replicas in the pool' });
+
+    const statuses: number[] = [];
+    let load = true;
+    const traffic = (async () => {
+      for (let i = 0; load && i < 5000; i++) statuses.push((await berth.request(host)).status);
+    })();
+    await sleep(100);
+    await docker('stop', leaving.name);
+    const stoppedAt = Date.now();
+    await waitFor(async () => (await endpointsOf(host)).every((e) => e.container !== leaving.name), { what: 'the stopped replica gone', timeoutMs: 2000, intervalMs: 10 });
+    const removalMs = Date.now() - stoppedAt;
+    await sleep(100);
+    load = false;
+    await traffic;
+    assert.ok(statuses.length > 20, `sent ${statuses.length} requests`);
+    assert.deepEqual(statuses.filter((status) => status !== 200), [], 'every request during the stop succeeded');
+    assert.ok(removalMs < 2000, `removed ${removalMs} ms after docker stop returned`);
+
+    await docker('stop', staying.name);
+    await waitFor(async () => (await berth.request(host)).status === 404, { what: 'the route gone with its last container', timeoutMs: 2000, intervalMs: 10 });
+  });
+
+  it('keeps the route on the chosen network when the container joins another one', async () => {
+    const extra = await createNetwork('extra');
+    const host = `${uniqueName('netjoin')}.test`;
+    const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host, 'berth.network': 'bridge' } });
+    const bridgeIp = await containerIp(app.name, 'bridge');
+    await waitFor(async () => (await berth.request(host)).status === 200, { what: 'the container answering' });
+    await docker('network', 'connect', extra, app.name);
+    const extraIp = await containerIp(app.name, extra);
+    await sleep(200);
+    assert.deepEqual((await endpointsOf(host)).map((e) => e.url), [`http://${bridgeIp}:80`]);
+    assert.equal((await berth.request(host)).body, app.name);
+    assert.notEqual(extraIp, bridgeIp);
+  });
+});
+
+describe('network choice without a network label', () => {
+  let image: string;
+  let berth: RunningBerth;
+
+  before(async () => {
+    image = await busyboxImage();
+    berth = await startSyncedBerth(['--network', 'bridge']);
+  });
+  after(async () => {
+    await berth?.stop();
+    await cleanup();
+  });
+
+  it('follows a container across network connect and disconnect, never picking at random', async () => {
+    const extra = await createNetwork('move');
+    const host = `${uniqueName('netmove')}.test`;
+    const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host } });
+    const urls = async () => (await berth.admin<RoutesView>('/api/routes')).routes.find((r) => r.host === host)?.endpoints.map((e) => e.url);
+    const bridgeIp = await containerIp(app.name, 'bridge');
+    await waitFor(async () => (await urls())?.[0] === `http://${bridgeIp}:80`, { what: 'the route on the bridge address' });
+
+    await docker('network', 'connect', extra, app.name);
+    await sleep(200);
+    assert.deepEqual(await urls(), [`http://${bridgeIp}:80`], 'two networks: --network decides');
+
+    await docker('network', 'disconnect', 'bridge', app.name);
+    const extraIp = await containerIp(app.name, extra);
+    await waitFor(async () => (await urls())?.[0] === `http://${extraIp}:80`, { what: 'the route moved to the remaining network' });
+    assert.equal((await berth.request(host)).body, app.name);
+  });
+});
+
+describe('starting up', () => {
+  after(cleanup);
+
+  it('does not miss a container started while berth is starting', async () => {
+    const image = await busyboxImage();
+    const host = `${uniqueName('early')}.test`;
+    const starting = startBerth();
+    const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host } });
+    const berth = await starting;
+    try {
+      const body = await waitFor(async () => {
+        const response = await berth.request(host);
+        return response.status === 200 && response.body;
+      }, { what: 'the early container answering' });
+      assert.equal(body, app.name);
+    } finally {
+      await berth.stop();
+    }
+  });
+
+  it('finishes an in-flight request on SIGTERM and exits 0', async () => {
+    const image = await busyboxImage();
+    const host = `${uniqueName('slow')}.test`;
+    // nc answers one request after a second, then the loop serves the next.
+    await runContainer({
+      image,
+      labels: { ...PORT_80, 'berth.host': host },
+      cmd: ['sh', '-c', 'while true; do (sleep 1; printf "HTTP/1.0 200 OK\\r\\nContent-Length: 4\\r\\n\\r\\nslow") | nc -l -p 80 >/dev/null; done'],
+      extraArgs: ['--init'],
+    });
+    const berth = await startSyncedBerth();
+    await waitFor(async () => (await berth.admin<RoutesView>('/api/routes')).routes.some((r) => r.host === host), { what: 'the slow route' });
+    const inFlight = berth.request(host, '/', { timeoutMs: 5000 });
+    await sleep(300);
+    const exitCode = berth.stop();
+    const response = await inFlight;
+    assert.equal(response.status, 200);
+    assert.equal(response.body, 'slow');
+    assert.equal(await exitCode, 0);
+    assert.ok(berth.logs.some((line) => line.msg === 'stopped'));
+  });
+});

@@ -1,0 +1,111 @@
+// Runs berth as users do (the built CLI in a child process) and talks to it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+export interface Response {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export class RunningBerth {
+  readonly logs: LogLine[] = [];
+  private readonly exited: Promise<number | null>;
+
+  constructor(
+    private readonly child: ChildProcess,
+    readonly proxyPort: number,
+    readonly adminPort: number,
+    logs: LogLine[],
+  ) {
+    this.logs = logs;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** A request through the proxy with the given Host header; a fresh connection each time. */
+  request(host: string, path = '/', init: { method?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Response> {
+    return request({ port: this.proxyPort, path, method: init.method ?? 'GET', headers: { host, ...init.headers }, timeoutMs: init.timeoutMs ?? 5000 });
+  }
+
+  async admin<T = unknown>(path: string): Promise<T> {
+    const response = await request({ port: this.adminPort, path, method: 'GET', headers: {}, timeoutMs: 5000 });
+    return JSON.parse(response.body) as T;
+  }
+
+  /** Sends SIGTERM and resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  get exitCode(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+/** Starts berth on free ports and resolves once both listeners are up (not yet synced). */
+export async function startBerth(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningBerth> {
+  const child = spawn(process.execPath, [CLI, '--http-port', '0', '--admin-addr', '127.0.0.1:0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ports = await new Promise<{ proxy: number; admin: number }>((resolve, reject) => {
+    const found: Record<string, number> = {};
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        return;
+      }
+      logs.push(line);
+      if (line.msg === 'listening') found[String(line['listener'])] = Number(line['port']);
+      if (found['proxy'] && found['admin']) resolve({ proxy: found['proxy'], admin: found['admin'] });
+    });
+    child.once('exit', (code) => reject(new Error(`berth exited with ${code} before listening: ${stderr}${logs.map((l) => JSON.stringify(l)).join('\n')}`)));
+  });
+  return new RunningBerth(child, ports.proxy, ports.admin, logs);
+}
+
+/** Starts berth and waits until its first Docker sync is done. */
+export async function startSyncedBerth(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningBerth> {
+  const berth = await startBerth(args, env);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const ready = await request({ port: berth.adminPort, path: '/readyz', method: 'GET', headers: {}, timeoutMs: 2000 });
+    if (ready.status === 200) return berth;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await berth.stop();
+  throw new Error('berth did not become ready within 10 s');
+}
+
+export function request(options: { port: number; path: string; method: string; headers: Record<string, string>; timeoutMs: number; host?: string }): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: options.host ?? '127.0.0.1', port: options.port, path: options.path, method: options.method, headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`request to :${options.port}${options.path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,37 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
+
+export interface HttpGetOptions {
+  /** Host header to send instead of the URL's host (how a test picks a route). */
+  host?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One GET on a fresh connection (no agent, so no keep-alive state leaks between requests). */
+export function httpGet(url: string, { host, headers = {}, timeoutMs = 5_000 }: HttpGetOptions = {}): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) =>
+      reject(err.name === 'AbortError' ? new Error(`GET ${url} got no full response within ${timeoutMs} ms`) : err);
+    const req = request(url, {
+      agent: false,
+      headers: host === undefined ? headers : { ...headers, host },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    req.on('error', fail);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', fail);
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    req.end();
+  });
+}
