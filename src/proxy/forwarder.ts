@@ -33,6 +33,10 @@ export function createForwarder(options: { upstreamTimeoutMs: number }): Forward
     removeHopByHop(proxyRes.headers);
     // The client asked to close: say so, rather than echo the upstream's choice.
     if (!(res as http.ServerResponse).shouldKeepAlive) proxyRes.headers['connection'] = 'close';
+    // A response cut short upstream must be cut short for the client too, not left hanging.
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete) (res as http.ServerResponse).destroy();
+    });
   });
   // A client that goes away mid-request is not an error worth a log line.
   proxy.on('econnreset', () => {});

@@ -104,7 +104,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   }
 
   function clientFacts(req: http.IncomingMessage, upgrade: boolean) {
-    const remoteAddress = req.socket.remoteAddress ?? '';
+    const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
     return { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: false, upgrade };
   }
 
@@ -137,6 +137,11 @@ function rejectUpgrade(socket: Duplex, status: number, detail: string): void {
 function hasBody(req: http.IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** IPv4 clients of a dual-stack listener show as ::ffff:a.b.c.d; upstreams expect a.b.c.d. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 function describe(endpoint: Endpoint): string {
