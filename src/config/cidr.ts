@@ -14,7 +14,7 @@ export function parseAddressList(raw: string): Parsed<AddressMatcher> {
   for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
     const [address = '', bits] = entry.split('/');
     const family = isIP(address);
-    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
     if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
       return { ok: false, problem: `"${entry}" is not an IP address or CIDR range` };
     }

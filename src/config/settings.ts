@@ -51,7 +51,7 @@ export const settings = {
     parse: parseBoolean,
     boolean: true,
   }),
-  network: setting({ flag: 'network', help: 'network to reach containers on when they have several and none is shared with berth', default: fixed(null), parse: parseText, optional: true }),
+  network: setting({ flag: 'network', help: 'network to reach containers on when berth runs outside Docker and they have several', default: fixed(null), parse: parseText, optional: true }),
   trustedProxies: setting({
     flag: 'trusted-proxies',
     help: 'comma-separated IPs or CIDR ranges whose X-Forwarded-* headers are trusted',

@@ -65,17 +65,13 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
     return { enable: false, routes: [], problems };
   }
 
-  const shared = {
+  // Shared values: undefined when unreadable, so only the routes that inherit them are dropped.
+  const base: Inherited = {
     scheme: readScheme(top.get('scheme'), `${start}scheme`, problems),
     port: readPort(top.get('port'), `${start}port`, problems),
     network: readNetwork(top.get('network'), `${start}network`, problems),
   };
   const topHosts = top.has('host') ? readHosts(top.get('host')!, `${start}host`, problems) : null;
-  // A bad shared value would send every route to the wrong place: drop them all.
-  if (shared.scheme === undefined || shared.port === undefined || shared.network === undefined) {
-    return { enable, routes: [], problems };
-  }
-  const base = { scheme: shared.scheme, port: shared.port, network: shared.network };
 
   const routes: RouteIntent[] = [];
   const pathKeys = new Map([...top].filter(([key]) => key === 'path' || key === 'strip-prefix'));
@@ -90,12 +86,19 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   return { enable, routes, problems };
 }
 
-/** `hosts` undefined means the host labels were unreadable: that route is dropped. */
+/** Values a named route takes from the top-level labels unless it sets its own. */
+interface Inherited {
+  readonly scheme: Scheme | undefined;
+  readonly port: number | null | undefined;
+  readonly network: string | null | undefined;
+}
+
+/** `hosts` (or an inherited value) undefined means it was unreadable: the route is dropped. */
 function readRoute(
   name: string,
   values: ReadonlyMap<string, string>,
   label: string,
-  base: { scheme: Scheme; port: number | null; network: string | null },
+  base: Inherited,
   hosts: readonly string[] | null | undefined,
   problems: Problem[],
 ): RouteIntent | undefined {
@@ -106,8 +109,9 @@ function readRoute(
   const scheme = values.has('scheme') ? readScheme(values.get('scheme'), `${label}scheme`, problems) : base.scheme;
   const port = values.has('port') ? readPort(values.get('port'), `${label}port`, problems) : base.port;
   const network = values.has('network') ? readNetwork(values.get('network'), `${label}network`, problems) : base.network;
-  if (problems.length > before) return undefined;
-  return { name, hosts, path: path!, stripPrefix: stripPrefix!, scheme: scheme!, port: port ?? null, network: network ?? null };
+  if (problems.length > before || path === undefined || stripPrefix === undefined) return undefined;
+  if (scheme === undefined || port === undefined || network === undefined) return undefined;
+  return { name, hosts, path, stripPrefix, scheme, port, network };
 }
 
 function isRouteKey(key: string): key is RouteKey {

@@ -5,6 +5,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 // Hop-by-hop: meaningful for one connection only (RFC 9110 7.6.1).
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
 const REQUEST_ID = /^[\w.:@=+/-]{1,200}$/;
+// A Connection header may not remove what routing and message framing depend on.
+const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding']);
 
 export interface ClientFacts {
   readonly remoteAddress: string;
@@ -44,7 +46,7 @@ export function removeHopByHop(headers: IncomingHttpHeaders | OutgoingHttpHeader
   const named = typeof connection === 'string' ? connection.split(',') : Array.isArray(connection) ? connection.flatMap((c) => String(c).split(',')) : [];
   for (const name of named) {
     const header = name.trim().toLowerCase();
-    if (header !== '') delete headers[header];
+    if (header !== '' && !PROTECTED.has(header)) delete headers[header];
   }
   for (const header of HOP_BY_HOP) delete headers[header];
 }

@@ -44,8 +44,9 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const routed = route(req);
     if ('status' in routed) return sendError(res, routed.status, routed.detail);
     const { pool, endpoint, path } = routed;
+    const replayable = !hasBody(req);
     req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, false));
-    forward(req, res, pool, endpoint, path, true);
+    forward(req, res, { pool, path, replayable }, endpoint, true);
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -86,15 +87,23 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     return { pool, endpoint, path: target.path + target.query };
   }
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, pool: Pool, endpoint: Endpoint, path: string, firstTry: boolean): void {
+  /** What a retry needs to send the same request elsewhere. */
+  interface Attempt {
+    readonly pool: Pool;
+    readonly path: string;
+    readonly replayable: boolean;
+  }
+
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, attempt: Attempt, endpoint: Endpoint, firstTry: boolean): void {
+    const { pool, path } = attempt;
     req.url = endpoint.stripPrefix ? stripPathPrefix(path, pool.path) : path;
     forwarder.web(req, res, endpoint, (error) => {
       const failure = classifyUpstreamError(error);
-      if (firstTry && !res.headersSent && mayRetry(req.method ?? 'GET', hasBody(req), failure)) {
+      if (firstTry && !res.headersSent && mayRetry(req.method ?? 'GET', !attempt.replayable, failure)) {
         const next = pool.pick(endpoint);
         if (next && next !== endpoint) {
           logger.debug({ code: failure.code, upstream: describe(endpoint), retry: describe(next) }, 'retrying on another endpoint');
-          return forward(req, res, pool, next, path, false);
+          return forward(req, res, attempt, next, false);
         }
       }
       logger.warn({ code: failure.code, host: req.headers.host, path, upstream: describe(endpoint), err: error.message }, 'upstream request failed');

@@ -22,7 +22,10 @@ export function createCoalescer(run: () => Promise<void>, onError: (error: unkno
       try {
         await run();
       } catch (error) {
-        onError(error);
+        // A failing error handler must not stop the loop for good.
+        try {
+          onError(error);
+        } catch {}
       }
       for (const resolve of settled) resolve();
     }

@@ -76,6 +76,11 @@ export async function startBerth(args: readonly string[] = [], env: NodeJS.Proce
       if (found['proxy'] && found['admin']) resolve({ proxy: found['proxy'], admin: found['admin'] });
     });
     child.once('exit', (code) => reject(new Error(`berth exited with ${code} before listening: ${stderr}${logs.map((l) => JSON.stringify(l)).join('\n')}`)));
+    // The ports come from info-level "listening" lines: a quieter log level never shows them.
+    setTimeout(() => reject(new Error('berth logged no "listening" lines within 10 s (is --log-level above info?)')), 10_000).unref();
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
   });
   return new RunningBerth(child, ports.proxy, ports.admin, logs);
 }
