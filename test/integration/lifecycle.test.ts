@@ -2,33 +2,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBerth, startSyncedBerth, type RunningBerth } from '../support/berth.js';
+import { startBerth, startSyncedBerth, useBerth } from '../support/berth.js';
 import { cleanup, containerIp, createNetwork, docker, runContainer, runHttpd, uniqueName, waitFor } from '../support/docker.js';
 import { busyboxImage } from '../support/images.js';
 
 const PORT_80 = { 'berth.port': '80' };
 
-interface RoutesView {
-  routes: Array<{ host: string; endpoints: Array<{ container: string; url: string; ready: boolean; notReadyReason: string | null }> }>;
-}
-
 describe('following containers as they change', () => {
+  const berth = useBerth();
   let image: string;
-  let berth: RunningBerth;
-
-  before(async () => {
-    image = await busyboxImage();
-    berth = await startSyncedBerth();
-  });
-  after(async () => {
-    await berth?.stop();
-    await cleanup();
-  });
-
-  async function endpointsOf(host: string) {
-    const { routes } = await berth.admin<RoutesView>('/api/routes');
-    return routes.find((route) => route.host === host)?.endpoints ?? [];
-  }
+  before(async () => (image = await busyboxImage()));
+  const endpointsOf = (host: string) => berth().endpointsOf(host);
 
   it('answers 503 for a container whose health check fails, and says why in /api/routes', async () => {
     const host = `${uniqueName('sick')}.test`;
@@ -37,7 +21,7 @@ describe('following containers as they change', () => {
       what: 'the endpoint marked as failing its health check',
     });
     assert.equal(reason, 'failing');
-    const response = await berth.request(host);
+    const response = await berth().request(host);
     assert.equal(response.status, 503);
   });
 
@@ -45,7 +29,7 @@ describe('following containers as they change', () => {
     const host = `${uniqueName('healthy')}.test`;
     const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host }, healthCmd: 'true' });
     const body = await waitFor(async () => {
-      const response = await berth.request(host);
+      const response = await berth().request(host);
       return response.status === 200 && response.body;
     }, { what: 'the healthy container answering' });
     assert.equal(body, app.name);
@@ -60,7 +44,7 @@ describe('following containers as they change', () => {
     const statuses: number[] = [];
     let load = true;
     const traffic = (async () => {
-      for (let i = 0; load && i < 5000; i++) statuses.push((await berth.request(host)).status);
+      for (let i = 0; load && i < 5000; i++) statuses.push((await berth().request(host)).status);
     })();
     await sleep(100);
     await docker('stop', leaving.name);
@@ -75,7 +59,7 @@ describe('following containers as they change', () => {
     assert.ok(removalMs < 2000, `removed ${removalMs} ms after docker stop returned`);
 
     await docker('stop', staying.name);
-    await waitFor(async () => (await berth.request(host)).status === 404, { what: 'the route gone with its last container', timeoutMs: 2000, intervalMs: 10 });
+    await waitFor(async () => (await berth().request(host)).status === 404, { what: 'the route gone with its last container', timeoutMs: 2000, intervalMs: 10 });
   });
 
   it('keeps the route on the chosen network when the container joins another one', async () => {
@@ -83,36 +67,28 @@ describe('following containers as they change', () => {
     const host = `${uniqueName('netjoin')}.test`;
     const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host, 'berth.network': 'bridge' } });
     const bridgeIp = await containerIp(app.name, 'bridge');
-    await waitFor(async () => (await berth.request(host)).status === 200, { what: 'the container answering' });
+    await waitFor(async () => (await berth().request(host)).status === 200, { what: 'the container answering' });
     await docker('network', 'connect', extra, app.name);
     const extraIp = await containerIp(app.name, extra);
     await sleep(200);
     assert.deepEqual((await endpointsOf(host)).map((e) => e.url), [`http://${bridgeIp}:80`]);
-    assert.equal((await berth.request(host)).body, app.name);
+    assert.equal((await berth().request(host)).body, app.name);
     assert.notEqual(extraIp, bridgeIp);
   });
 });
 
 describe('network choice without a network label', () => {
+  const berth = useBerth(['--network', 'bridge']);
   let image: string;
-  let berth: RunningBerth;
-
-  before(async () => {
-    image = await busyboxImage();
-    berth = await startSyncedBerth(['--network', 'bridge']);
-  });
-  after(async () => {
-    await berth?.stop();
-    await cleanup();
-  });
+  before(async () => (image = await busyboxImage()));
 
   it('follows a container across network connect and disconnect, never picking at random', async () => {
     const extra = await createNetwork('move');
     const host = `${uniqueName('netmove')}.test`;
     const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host } });
-    const urls = async () => (await berth.admin<RoutesView>('/api/routes')).routes.find((r) => r.host === host)?.endpoints.map((e) => e.url);
+    const urls = async () => (await berth().endpointsOf(host)).map((e) => e.url);
     const bridgeIp = await containerIp(app.name, 'bridge');
-    await waitFor(async () => (await urls())?.[0] === `http://${bridgeIp}:80`, { what: 'the route on the bridge address' });
+    await waitFor(async () => (await urls())[0] === `http://${bridgeIp}:80`, { what: 'the route on the bridge address' });
 
     await docker('network', 'connect', extra, app.name);
     await sleep(200);
@@ -120,8 +96,8 @@ describe('network choice without a network label', () => {
 
     await docker('network', 'disconnect', 'bridge', app.name);
     const extraIp = await containerIp(app.name, extra);
-    await waitFor(async () => (await urls())?.[0] === `http://${extraIp}:80`, { what: 'the route moved to the remaining network' });
-    assert.equal((await berth.request(host)).body, app.name);
+    await waitFor(async () => (await urls())[0] === `http://${extraIp}:80`, { what: 'the route moved to the remaining network' });
+    assert.equal((await berth().request(host)).body, app.name);
   });
 });
 
@@ -156,7 +132,7 @@ describe('starting up', () => {
       extraArgs: ['--init'],
     });
     const berth = await startSyncedBerth();
-    await waitFor(async () => (await berth.admin<RoutesView>('/api/routes')).routes.some((r) => r.host === host), { what: 'the slow route' });
+    await waitFor(async () => (await berth.endpointsOf(host)).length === 1, { what: 'the slow route' });
     const inFlight = berth.request(host, '/', { timeoutMs: 5000 });
     await sleep(300);
     const exitCode = berth.stop();

@@ -2,7 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import { cleanup } from './docker.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -10,6 +13,13 @@ export interface LogLine {
   readonly level: number;
   readonly msg: string;
   readonly [field: string]: unknown;
+}
+
+export interface EndpointView {
+  readonly container: string | null;
+  readonly url: string;
+  readonly ready: boolean;
+  readonly notReadyReason: string | null;
 }
 
 export interface Response {
@@ -40,6 +50,12 @@ export class RunningBerth {
   async admin<T = unknown>(path: string): Promise<T> {
     const response = await request({ port: this.adminPort, path, method: 'GET', headers: {}, timeoutMs: 5000 });
     return JSON.parse(response.body) as T;
+  }
+
+  /** The endpoints /api/routes lists for a host's routes (empty when it has none). */
+  async endpointsOf(host: string): Promise<EndpointView[]> {
+    const { routes } = await this.admin<{ routes: Array<{ host: string; endpoints: EndpointView[] }> }>('/api/routes');
+    return routes.filter((route) => route.host === host).flatMap((route) => route.endpoints);
   }
 
   /** Sends SIGTERM and resolves with the exit code. */
@@ -83,6 +99,25 @@ export async function startBerth(args: readonly string[] = [], env: NodeJS.Proce
     throw error;
   });
   return new RunningBerth(child, ports.proxy, ports.admin, logs);
+}
+
+/**
+ * For a suite: a synced berth started before its tests, stopped after them together with
+ * every container and network the tests made.
+ */
+export function useBerth(args: readonly string[] = []): () => RunningBerth {
+  let berth: RunningBerth | undefined;
+  before(async () => {
+    berth = await startSyncedBerth(args);
+  });
+  after(async () => {
+    await berth?.stop();
+    await cleanup();
+  });
+  return () => {
+    if (!berth) throw new Error('berth is not running: useBerth() must be called inside describe()');
+    return berth;
+  };
 }
 
 /** Starts berth and waits until its first Docker sync is done. */
