@@ -42,7 +42,7 @@ export const settings = {
     default: (env) => env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST,
     parse: parseDockerAddress,
   }),
-  domain: setting({ flag: 'domain', help: 'route every container at <name>.<domain> (name routing); unset: off', default: fixed(null), parse: parseDomain, optional: true }),
+  domain: setting({ flag: 'domain', help: 'route every container at <name>.<domain> (name routing)', default: fixed(null), parse: parseDomain, optional: true }),
   labelPrefix: setting({ flag: 'label-prefix', help: 'prefix of the labels berth reads', default: fixed('berth'), parse: parseLabelPrefix }),
   exposedByDefault: setting({
     flag: 'exposed-by-default',
