@@ -143,3 +143,24 @@ describe('starting up', () => {
     assert.ok(berth.logs.some((line) => line.msg === 'stopped'));
   });
 });
+
+describe('without Docker', () => {
+  it('says once, with the address tried, that Docker cannot be reached, and keeps retrying', async () => {
+    const address = `unix:///tmp/${uniqueName('no-docker')}.sock`;
+    const berth = await startBerth(['--docker-host', address]);
+    try {
+      const status = await waitFor(async () => {
+        const { docker: state } = await berth.admin<{ docker: { reconnects: number; lastError: { code: string } | null } }>('/api/status');
+        return state.reconnects >= 3 && state;
+      }, { what: 'three reconnect attempts' });
+      assert.equal(status.lastError?.code, 'BERTH_E_DOCKER_UNREACHABLE');
+      const unreachable = berth.logs.filter((line) => line['code'] === 'BERTH_E_DOCKER_UNREACHABLE');
+      assert.equal(unreachable.length, 1, 'logged once per outage, not per attempt');
+      assert.equal(unreachable[0]?.['address'], address);
+      assert.equal((await berth.request('anything.test')).status, 404);
+      assert.equal((await berth.adminStatus('/readyz')), 503);
+    } finally {
+      assert.equal(await berth.stop(), 0);
+    }
+  });
+});

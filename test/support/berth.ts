@@ -52,6 +52,11 @@ export class RunningBerth {
     return JSON.parse(response.body) as T;
   }
 
+  /** The status code of an admin endpoint. */
+  async adminStatus(path: string): Promise<number> {
+    return (await request({ port: this.adminPort, path, method: 'GET', headers: {}, timeoutMs: 5000 })).status;
+  }
+
   /** The endpoints /api/routes lists for a host's routes (empty when it has none). */
   async endpointsOf(host: string): Promise<EndpointView[]> {
     const { routes } = await this.admin<{ routes: Array<{ host: string; endpoints: EndpointView[] }> }>('/api/routes');
@@ -125,8 +130,7 @@ export async function startSyncedBerth(args: readonly string[] = [], env: NodeJS
   const berth = await startBerth(args, env);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const ready = await request({ port: berth.adminPort, path: '/readyz', method: 'GET', headers: {}, timeoutMs: 2000 });
-    if (ready.status === 200) return berth;
+    if ((await berth.adminStatus('/readyz')) === 200) return berth;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   await berth.stop();
