@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { startSyncedBerth } from '../test/support/berth.js';
 import { cleanup, docker, runHttpd, uniqueName } from '../test/support/docker.js';
 import { busyboxImage } from '../test/support/images.js';
+import { summarize } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 20);
 const POLL_LIMIT_MS = 10_000;
@@ -29,9 +30,7 @@ async function main(): Promise<void> {
     await berth.stop();
     await cleanup();
   }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(1);
-  console.log(`docker run returned -> first 200 through berth, ${runs} runs: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms, min ${samples[0]!.toFixed(1)} ms`);
+  console.log(`docker run returned -> first 200 through berth, ${summarize(samples)}`);
 }
 
 await main();

@@ -2,6 +2,7 @@
 // so no route can ever reach it.
 import http from 'node:http';
 import type { DockerProvider } from '../docker/provider.js';
+import type { RoutesFileProvider } from '../file/provider.js';
 import type { RouteStore } from '../routes/store.js';
 import { routesView } from './views.js';
 
@@ -9,18 +10,20 @@ export interface AdminOptions {
   readonly store: RouteStore;
   /** Null when berth runs without Docker. */
   readonly docker: DockerProvider | null;
+  /** Null without --routes-file. */
+  readonly file: RoutesFileProvider | null;
   /** Whether the first sync of every source is done. */
   readonly isReady: () => boolean;
 }
 
 export function createAdminServer(options: AdminOptions): http.Server {
-  const { store, docker } = options;
+  const { store, docker, file } = options;
   const handlers: Record<string, () => { status: number; body: unknown }> = {
     '/healthz': () => ({ status: 200, body: { status: 'ok' } }),
     '/readyz': () => (options.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' } }),
     '/api/routes': () => ({ status: 200, body: routesView(store.current, store.conflicts) }),
     '/api/containers': () => ({ status: 200, body: { containers: docker?.containers ?? [] } }),
-    '/api/status': () => ({ status: 200, body: { ready: options.isReady(), tableVersion: store.current.version, docker: docker?.status ?? null } }),
+    '/api/status': () => ({ status: 200, body: { ready: options.isReady(), tableVersion: store.current.version, docker: docker?.status ?? null, routesFile: file?.status ?? null } }),
   };
 
   return http.createServer((req, res) => {

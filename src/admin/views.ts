@@ -9,10 +9,12 @@ export function routesView(table: RouteTable, conflicts: readonly Problem[]) {
       host: pool.host ?? '*',
       path: pool.path,
       source: pool.source,
+      redirect: pool.redirect,
       endpoints: pool.endpoints.map((endpoint) => ({
         container: endpoint.container?.name ?? null,
         containerId: endpoint.container?.id ?? null,
-        url: `${endpoint.scheme}://${endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`,
+        origin: endpoint.origin ?? null,
+        url: `${endpoint.scheme}://${endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}${endpoint.basePath ?? ''}`,
         stripPrefix: endpoint.stripPrefix,
         ready: endpoint.ready,
         notReadyReason: endpoint.notReadyReason ?? null,

@@ -47,7 +47,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     if (parsed.ok) config[key] = parsed.value;
     else problems.push(`--${s.flag} (${envName(s.flag)}): ${parsed.problem}`);
   }
+  if (problems.length === 0) problems.push(...crossCheck(config as Config));
   return problems.length > 0 ? { kind: 'invalid', problems } : { kind: 'config', config: Object.freeze(config) as Config };
+}
+
+/** Settings that are fine alone but not together. */
+function crossCheck(config: Config): string[] {
+  return !config.docker && config.routesFile === null ? ['--no-docker needs --routes-file: without either, berth would route nothing'] : [];
 }
 
 export function helpText(): string {

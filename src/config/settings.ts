@@ -42,6 +42,14 @@ export const settings = {
     default: (env) => env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST,
     parse: parseDockerAddress,
   }),
+  docker: setting({
+    flag: 'docker',
+    help: 'follow the Docker engine; --no-docker serves the routes file alone',
+    default: fixed('true'),
+    parse: parseBoolean,
+    boolean: true,
+  }),
+  routesFile: setting({ flag: 'routes-file', help: 'YAML or JSON file of routes beside the containers (watched)', default: fixed(null), parse: parseText, optional: true }),
   domain: setting({ flag: 'domain', help: 'route every container at <name>.<domain> (name routing)', default: fixed(null), parse: parseDomain, optional: true }),
   labelPrefix: setting({ flag: 'label-prefix', help: 'prefix of the labels berth reads', default: fixed('berth'), parse: parseLabelPrefix }),
   exposedByDefault: setting({

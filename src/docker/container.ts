@@ -1,7 +1,7 @@
 // A running container -> its routes and problems. Pure: the Docker client supplies the data.
 import { Codes } from '../errors.js';
 import { toDnsLabel } from '../routes/host.js';
-import type { Endpoint, Problem, RouteSpec } from '../routes/types.js';
+import type { Endpoint, ForwardSpec, Problem } from '../routes/types.js';
 import { readLabels, type RouteIntent } from './labels.js';
 
 /** The part of Docker's container list entry that routing needs. */
@@ -35,7 +35,7 @@ export interface RoutingOptions {
 }
 
 export interface ContainerRouting {
-  readonly routes: readonly RouteSpec[];
+  readonly routes: readonly ForwardSpec[];
   readonly problems: readonly Problem[];
   /** False when the container is opted out or not concerned. */
   readonly routed: boolean;
@@ -53,7 +53,7 @@ export function containerRouting(container: ContainerSummary, options: RoutingOp
   if (!optedIn) return { routes: [], problems, routed: false };
 
   const nameHost = nameRouted ? containerHost(container, options.domain!, problems) : null;
-  const routes: RouteSpec[] = [];
+  const routes: ForwardSpec[] = [];
   for (const intent of reading.routes) {
     const hosts = intent.hosts ?? (nameHost ? [nameHost] : null);
     if (hosts === null) {

@@ -15,11 +15,15 @@ export interface Forwarder {
   close(): void;
 }
 
+/** Containers mostly carry self-signed certificates; outside sites from the routes file are verified. */
+function perEndpoint(endpoint: Endpoint) {
+  return { secure: endpoint.verifyTls === true, changeOrigin: endpoint.upstreamHost === true };
+}
+
 export function createForwarder(options: { upstreamTimeoutMs: number }): Forwarder {
   const agents = {
     http: new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
-    // Containers serving https mostly carry self-signed certificates.
-    https: new https.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', rejectUnauthorized: false }),
+    https: new https.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
   };
   const proxy = new ProxyServer({ xfwd: false, changeOrigin: false, prependPath: false, secure: false });
   const targets = new WeakMap<Endpoint, URL>();
@@ -55,11 +59,11 @@ export function createForwarder(options: { upstreamTimeoutMs: number }): Forward
   return {
     web(req, res, endpoint, onError) {
       const agent = endpoint.scheme === 'https' ? agents.https : agents.http;
-      proxy.web(req, res, { target: targetOf(endpoint), agent }, (error) => onError(error as Error));
+      proxy.web(req, res, { target: targetOf(endpoint), agent, ...perEndpoint(endpoint) }, (error) => onError(error as Error));
     },
     ws(req, socket, head, endpoint, onError) {
       // Upgraded sockets leave the pool anyway: a fresh connection each.
-      proxy.ws(req, socket, head, { target: targetOf(endpoint), agent: false, proxyTimeout: 0 }, (error) => onError(error as Error));
+      proxy.ws(req, socket, head, { target: targetOf(endpoint), agent: false, ...perEndpoint(endpoint) }, (error) => onError(error as Error));
     },
     close() {
       agents.http.destroy();

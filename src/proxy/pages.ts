@@ -1,6 +1,10 @@
 // Short error pages. Everything that came from the request is escaped.
 
 const TITLES: Record<number, string> = {
+  301: 'Moved Permanently',
+  302: 'Found',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
   400: 'Bad Request',
   404: 'Not Found',
   414: 'URI Too Long',

@@ -42,7 +42,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const routed = route(req);
-    if ('status' in routed) return sendError(res, routed.status, routed.detail);
+    if (routed.kind === 'error') return sendError(res, routed.status, routed.detail);
+    if (routed.kind === 'redirect') return sendRedirect(res, routed.code, routed.location);
     const { pool, endpoint, path } = routed;
     const replayable = !hasBody(req);
     req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, false));
@@ -55,9 +56,10 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       return rejectUpgrade(socket, 400, 'Only WebSocket upgrades on GET are proxied.');
     }
     const routed = route(req);
-    if ('status' in routed) return rejectUpgrade(socket, routed.status, routed.detail);
+    if (routed.kind === 'error') return rejectUpgrade(socket, routed.status, routed.detail);
+    if (routed.kind === 'redirect') return rejectUpgrade(socket, 400, 'This route redirects; it takes no WebSocket.');
     const { endpoint, path } = routed;
-    req.url = endpoint.stripPrefix ? stripPathPrefix(path, routed.pool.path) : path;
+    req.url = upstreamPath(endpoint, path, routed.pool);
     req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, true));
     forwarder.ws(req, socket, head, endpoint, (error) => {
       const failure = classifyUpstreamError(error);
@@ -72,19 +74,27 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  type Routed = { pool: Pool; endpoint: Endpoint; path: string } | { status: number; detail: string };
+  type Routed =
+    | { kind: 'forward'; pool: Pool; endpoint: Endpoint; path: string }
+    | { kind: 'redirect'; location: string; code: number }
+    | { kind: 'error'; status: number; detail: string };
 
   function route(req: http.IncomingMessage): Routed {
     const url = req.url ?? '';
-    if (url.length > MAX_TARGET_LENGTH) return { status: 414, detail: 'The request target is too long.' };
+    if (url.length > MAX_TARGET_LENGTH) return { kind: 'error', status: 414, detail: 'The request target is too long.' };
     const target = canonicalTarget(url);
-    if (!target) return { status: 400, detail: 'The request target is not a valid path.' };
+    if (!target) return { kind: 'error', status: 400, detail: 'The request target is not a valid path.' };
     const host = normalizeRequestHost(req.headers.host);
     const pool = store.current.match(host, target.path);
-    if (!pool) return { status: 404, detail: notFoundDetail(host) };
+    if (!pool) return { kind: 'error', status: 404, detail: notFoundDetail(host) };
+    const path = target.path + target.query;
+    if (pool.redirect) {
+      const { location, code, stripPrefix } = pool.redirect;
+      return { kind: 'redirect', location: location + (stripPrefix ? stripPathPrefix(path, pool.path) : path), code };
+    }
     const endpoint = pool.pick();
-    if (!endpoint) return { status: 503, detail: `No ready endpoint serves ${host}${pool.path} right now.` };
-    return { pool, endpoint, path: target.path + target.query };
+    if (!endpoint) return { kind: 'error', status: 503, detail: `No ready endpoint serves ${host}${pool.path} right now.` };
+    return { kind: 'forward', pool, endpoint, path };
   }
 
   /** What a retry needs to send the same request elsewhere. */
@@ -96,7 +106,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, attempt: Attempt, endpoint: Endpoint, firstTry: boolean): void {
     const { pool, path } = attempt;
-    req.url = endpoint.stripPrefix ? stripPathPrefix(path, pool.path) : path;
+    req.url = upstreamPath(endpoint, path, pool);
     forwarder.web(req, res, endpoint, (error) => {
       const failure = classifyUpstreamError(error);
       if (firstTry && !res.headersSent && mayRetry(req.method ?? 'GET', !attempt.replayable, failure)) {
@@ -128,6 +138,17 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       forwarder.close();
     },
   };
+}
+
+/** The path the endpoint receives: its own base path, then the request path, prefix stripped if asked. */
+function upstreamPath(endpoint: Endpoint, path: string, pool: Pool): string {
+  return (endpoint.basePath ?? '') + (endpoint.stripPrefix ? stripPathPrefix(path, pool.path) : path);
+}
+
+function sendRedirect(res: http.ServerResponse, code: number, location: string): void {
+  const body = errorPage(code, `Moved to ${location}`);
+  res.writeHead(code, { location, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 function sendError(res: http.ServerResponse, status: number, detail: string): void {

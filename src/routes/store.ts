@@ -53,11 +53,11 @@ export class RouteStore {
 }
 
 function fingerprintOf(specs: readonly RouteSpec[]): string {
-  return specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${endpointFingerprint(spec.endpoint)}`).sort().join('\n');
+  return specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? JSON.stringify(spec.redirect) : endpointFingerprint(spec.endpoint)}`).sort().join('\n');
 }
 
 function endpointFingerprint(endpoint: Endpoint): string {
-  return JSON.stringify([endpoint.key, endpoint.scheme, endpoint.address, endpoint.port, endpoint.ready, endpoint.notReadyReason ?? '', endpoint.stripPrefix, endpoint.container?.name ?? '']);
+  return JSON.stringify(endpoint, Object.keys(endpoint).sort());
 }
 
 function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableChange, 'added' | 'removed' | 'changed'> {
@@ -70,5 +70,5 @@ function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableC
 }
 
 function poolFingerprint(pool: Pool): string {
-  return pool.source + '\n' + pool.endpoints.map(endpointFingerprint).join('\n');
+  return [pool.source, JSON.stringify(pool.redirect), ...pool.endpoints.map(endpointFingerprint)].join('\n');
 }

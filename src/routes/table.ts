@@ -4,7 +4,7 @@
 import { Codes } from '../errors.js';
 import { isWildcard } from './host.js';
 import { matchesPrefix } from './path.js';
-import type { Endpoint, Problem, RouteSpec } from './types.js';
+import type { Endpoint, Problem, Redirect, RouteSpec } from './types.js';
 
 /** All endpoints for one host + path, balanced round robin over the ready ones. */
 export class Pool {
@@ -15,6 +15,8 @@ export class Pool {
     readonly path: string,
     readonly source: string,
     readonly endpoints: readonly Endpoint[],
+    /** When set, the pool answers with this redirect and has no endpoints. */
+    readonly redirect: Redirect | null,
     /** Carried over from the previous table, so frequent swaps keep the rotation fair. */
     private cursor = 0,
   ) {
@@ -95,11 +97,13 @@ export class RouteTable {
       if (shadowed.length > 0) {
         conflicts.push({
           code: Codes.routeConflict,
-          message: `${first.host ?? '*'}${first.path}: the ${winner} route wins over ${describe(shadowed)}`,
+          message: `${first.host ?? '*'}${first.path}: ${describe(kept)} wins over ${describe(shadowed)}`,
         });
       }
-      const endpoints = uniqueByKey(kept.map((spec) => spec.endpoint)).sort((a, b) => compare(a.key, b.key));
-      pools.push(new Pool(first.host, first.path, winner, endpoints, before.get(poolKey(first.host, first.path))));
+      const redirect = kept.find((spec) => spec.redirect)?.redirect ?? null;
+      const forwards = redirect ? [] : kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []));
+      const endpoints = uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key));
+      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, before.get(poolKey(first.host, first.path))));
     }
     pools.sort(comparePools);
     return { table: new RouteTable(version, pools), conflicts };
@@ -145,8 +149,14 @@ function uniqueByKey(endpoints: Endpoint[]): Endpoint[] {
 }
 
 function describe(specs: readonly RouteSpec[]): string {
-  const names = specs.map((spec) => `${spec.source} ${spec.endpoint.container?.name ?? spec.endpoint.key}`);
+  const names = specs.map((spec) => `${spec.source} ${originOf(spec)}`);
   return [...new Set(names)].join(', ');
+}
+
+/** Who declared a route, for people: a container name or a file position. */
+export function originOf(spec: RouteSpec): string {
+  if (spec.redirect) return spec.redirect.origin;
+  return spec.endpoint.container?.name ?? spec.endpoint.origin ?? spec.endpoint.key;
 }
 
 function compare(a: string, b: string): number {

@@ -18,18 +18,39 @@ export interface Endpoint {
   readonly stripPrefix: boolean;
   /** The container that serves it, when it comes from Docker. */
   readonly container?: { readonly id: string; readonly name: string };
+  /** Where a person declared it, when not a container: `routes.yml:12`. */
+  readonly origin?: string;
+  /** Path prepended to every forwarded path (`to: http://host/base`); '' for none. */
+  readonly basePath?: string;
+  /** Send the upstream's own host as the Host header (outside sites), not the client's. */
+  readonly upstreamHost?: boolean;
+  /** Verify the upstream's TLS certificate (outside sites); containers' are not verified. */
+  readonly verifyTls?: boolean;
 }
 
-/** What a provider says: "this host and path go to this endpoint". */
-export interface RouteSpec {
+/** A route that answers with a redirect instead of forwarding. */
+export interface Redirect {
+  /** Scheme, host and optional path; the request path and query are appended. */
+  readonly location: string;
+  readonly code: 301 | 302 | 307 | 308;
+  readonly stripPrefix: boolean;
+  readonly origin: string;
+}
+
+interface RouteSpecBase {
   /** Lowercase hostname, `*.example.com` for a wildcard, or null for any host. */
   readonly host: string | null;
   /** Path prefix starting with `/`, without a trailing slash unless it is `/`. */
   readonly path: string;
-  readonly endpoint: Endpoint;
   /** Which provider produced it: `docker`, `file`, ... */
   readonly source: string;
 }
+
+export type ForwardSpec = RouteSpecBase & { readonly endpoint: Endpoint; readonly redirect?: undefined };
+export type RedirectSpec = RouteSpecBase & { readonly redirect: Redirect; readonly endpoint?: undefined };
+
+/** What a provider says: "this host and path go to this endpoint" (or "redirect there"). */
+export type RouteSpec = ForwardSpec | RedirectSpec;
 
 /** Something wrong with one input item, kept visible instead of thrown. */
 export interface Problem {
@@ -40,4 +61,7 @@ export interface Problem {
   readonly label?: string;
   /** What the user can do about it. */
   readonly fix?: string;
+  /** Position in a file, 1-based, when the parser gives one. */
+  readonly line?: number;
+  readonly column?: number;
 }

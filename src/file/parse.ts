@@ -1,0 +1,199 @@
+// The routes file (YAML, or JSON, which is YAML too) -> route specs, or every problem at once
+// with its line and column. Pure: the watcher reads the file and decides what to keep.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { Codes } from '../errors.js';
+import { parseHostPattern } from '../routes/host.js';
+import { parsePathPrefix } from '../routes/path.js';
+import type { Endpoint, Problem, Redirect, RouteSpec } from '../routes/types.js';
+
+export interface RoutesFileReading {
+  readonly specs: readonly RouteSpec[];
+  /** Any problem makes the whole file invalid: the last good version stays in force. */
+  readonly problems: readonly Problem[];
+}
+
+const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code', 'host-header'] as const;
+const REDIRECT_CODES = [301, 302, 307, 308] as const;
+
+export const SOURCE = 'file';
+
+export function parseRoutesFile(text: string, fileLabel: string): RoutesFileReading {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: Problem[] = [];
+  const at = (node: Node | null | undefined) => position(lines, node?.range?.[0]);
+
+  for (const error of doc.errors) {
+    problems.push({ code: Codes.routesSyntax, message: error.message.split('\n')[0]!, ...position(lines, error.pos[0]) });
+  }
+  if (problems.length > 0) return { specs: [], problems };
+
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return { specs: [], problems };
+  if (!isMap(root)) return { specs: [], problems: [{ code: Codes.routesType, message: 'the file must be a mapping with a "routes" list', ...at(root) }] };
+
+  let routes: Node | null = null;
+  for (const pair of root.items as Array<Pair<Node, Node>>) {
+    const key = keyOf(pair);
+    if (key === 'routes') routes = pair.value ?? null;
+    else problems.push({ code: Codes.routesKey, message: `unknown key "${key}" (only "routes")`, ...at(pair.key) });
+  }
+  if (routes === null || (isScalar(routes) && routes.value === null)) return { specs: [], problems };
+  if (!isSeq(routes)) return { specs: [], problems: [...problems, { code: Codes.routesType, message: '"routes" must be a list', ...at(routes) }] };
+
+  const specs: RouteSpec[] = [];
+  const seen = new Map<string, number>();
+  for (const item of routes.items as Node[]) {
+    const where = at(item);
+    const origin = `${fileLabel}:${where.line}`;
+    const before = problems.length;
+    const route = readRoute(item, origin, at, problems);
+    if (!route || problems.length > before) continue;
+    const key = `${route.host ?? '*'} ${route.path}`;
+    const previous = seen.get(key);
+    if (previous !== undefined) {
+      problems.push({ code: Codes.routesDuplicate, message: `${route.host ?? 'any host'} ${route.path} is already routed at line ${previous}`, ...where });
+      continue;
+    }
+    seen.set(key, where.line);
+    specs.push(...route.specs);
+  }
+  return problems.length > 0 ? { specs: [], problems } : { specs, problems };
+}
+
+type At = (node: Node | null | undefined) => { line: number; column: number };
+
+function readRoute(item: Node, origin: string, at: At, problems: Problem[]): { host: string | null; path: string; specs: RouteSpec[] } | undefined {
+  if (!isMap(item)) {
+    problems.push({ code: Codes.routesType, message: 'each route must be a mapping', ...at(item) });
+    return undefined;
+  }
+  const values = new Map<string, Node>();
+  for (const pair of item.items as Array<Pair<Node, Node>>) {
+    const key = keyOf(pair);
+    if ((KEYS as readonly string[]).includes(key)) values.set(key, pair.value as Node);
+    else problems.push({ code: Codes.routesKey, message: `unknown key "${key}"`, fix: `use ${KEYS.join(', ')}`, ...at(pair.key) });
+  }
+  const text = (key: string) => scalarOf(values.get(key), 'string', key, at, problems) as string | undefined;
+
+  const host = values.has('host') ? readHost(text('host'), values.get('host'), at, problems) : null;
+  const path = values.has('path') ? readPath(text('path'), values.get('path'), at, problems) : '/';
+  const stripPrefix = values.has('strip-prefix') ? (scalarOf(values.get('strip-prefix'), 'boolean', 'strip-prefix', at, problems) as boolean | undefined) : false;
+  const hostHeader = values.has('host-header') ? text('host-header') : 'client';
+  if (hostHeader !== undefined && hostHeader !== 'client' && hostHeader !== 'upstream') {
+    problems.push({ code: Codes.routesType, message: `host-header must be "client" or "upstream", not "${hostHeader}"`, ...at(values.get('host-header')) });
+  }
+
+  if (values.has('to') === values.has('redirect')) {
+    problems.push({ code: Codes.routesTarget, message: 'a route needs exactly one of "to" and "redirect"', ...at(item) });
+    return undefined;
+  }
+  if (values.has('redirect')) {
+    if (values.has('host-header')) problems.push({ code: Codes.routesKey, message: '"host-header" goes with "to", not "redirect"', ...at(values.get('host-header')) });
+    const redirect = readRedirect(text('redirect'), values, stripPrefix ?? false, origin, at, problems);
+    if (!redirect || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
+    return { host, path, specs: [{ host, path, source: SOURCE, redirect }] };
+  }
+  if (values.has('redirect-code')) problems.push({ code: Codes.routesKey, message: '"redirect-code" goes with "redirect"', ...at(values.get('redirect-code')) });
+  const targets = readTargets(values.get('to')!, at, problems);
+  if (!targets || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
+  const specs = targets.map((url): RouteSpec => ({ host, path, source: SOURCE, endpoint: endpointFor(url, origin, stripPrefix, hostHeader === 'upstream') }));
+  return { host, path, specs };
+}
+
+function readHost(value: string | undefined, node: Node | undefined, at: At, problems: Problem[]): string | undefined {
+  if (value === undefined) return undefined;
+  const host = parseHostPattern(value);
+  if (host === undefined) problems.push({ code: Codes.routesHost, message: `"${value}" is not a hostname`, fix: 'use names like app.example.com or *.example.com', ...at(node) });
+  return host;
+}
+
+function readPath(value: string | undefined, node: Node | undefined, at: At, problems: Problem[]): string | undefined {
+  if (value === undefined) return undefined;
+  const path = parsePathPrefix(value);
+  if (path === undefined) problems.push({ code: Codes.routesPath, message: `"${value}" is not a path prefix`, fix: 'start with "/", no spaces, "?", "#", "%" or dot segments', ...at(node) });
+  return path;
+}
+
+function readTargets(node: Node, at: At, problems: Problem[]): URL[] | undefined {
+  const items = isSeq(node) ? (node.items as Node[]) : [node];
+  if (items.length === 0) {
+    problems.push({ code: Codes.routesTarget, message: '"to" lists no URL', ...at(node) });
+    return undefined;
+  }
+  const urls = items.map((item) => readUrl(scalarOf(item, 'string', 'to', at, problems) as string | undefined, item, at, problems));
+  return urls.every((url): url is URL => url !== undefined) ? urls : undefined;
+}
+
+function readRedirect(value: string | undefined, values: Map<string, Node>, stripPrefix: boolean, origin: string, at: At, problems: Problem[]): Redirect | undefined {
+  const url = readUrl(value, values.get('redirect'), at, problems);
+  let code: Redirect['code'] = 301;
+  if (values.has('redirect-code')) {
+    const raw = scalarOf(values.get('redirect-code'), 'number', 'redirect-code', at, problems);
+    if (!(REDIRECT_CODES as readonly unknown[]).includes(raw)) {
+      if (raw !== undefined) problems.push({ code: Codes.routesRedirectCode, message: `redirect-code must be one of ${REDIRECT_CODES.join(', ')}`, ...at(values.get('redirect-code')) });
+      return undefined;
+    }
+    code = raw as Redirect['code'];
+  }
+  if (!url) return undefined;
+  return { location: url.origin + url.pathname.replace(/\/+$/, ''), code, stripPrefix, origin };
+}
+
+function readUrl(value: string | undefined, node: Node | undefined, at: At, problems: Problem[]): URL | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const problem =
+    !url || (url.protocol !== 'http:' && url.protocol !== 'https:')
+      ? 'is not an http:// or https:// URL'
+      : url.username || url.password
+        ? 'must not carry credentials'
+        : url.search || url.hash
+          ? 'must not carry a query or fragment'
+          : undefined;
+  if (problem) {
+    problems.push({ code: Codes.routesUrl, message: `"${value}" ${problem}`, ...at(node) });
+    return undefined;
+  }
+  return url;
+}
+
+function endpointFor(url: URL, origin: string, stripPrefix: boolean, upstreamHost: boolean): Endpoint {
+  const scheme = url.protocol === 'https:' ? 'https' : 'http';
+  return {
+    key: `${origin} ${url.href}`,
+    scheme,
+    address: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : scheme === 'https' ? 443 : 80,
+    ready: true,
+    stripPrefix,
+    origin,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    upstreamHost,
+    verifyTls: true,
+  };
+}
+
+function keyOf(pair: Pair<Node, Node>): string {
+  return isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+}
+
+/** The node's value when it is a scalar of the wanted type; else a problem. */
+function scalarOf(node: Node | undefined, type: 'string' | 'boolean' | 'number', key: string, at: At, problems: Problem[]): unknown {
+  if (isScalar(node) && typeof node.value === type && (type !== 'string' || (node.value as string).trim() !== '')) {
+    return type === 'string' ? (node.value as string).trim() : node.value;
+  }
+  problems.push({ code: Codes.routesType, message: `"${key}" must be a ${type === 'string' ? 'non-empty string' : type}`, ...at(node) });
+  return undefined;
+}
+
+function position(lines: LineCounter, offset: number | undefined): { line: number; column: number } {
+  if (offset === undefined) return { line: 1, column: 1 };
+  const { line, col } = lines.linePos(offset);
+  return { line, column: col };
+}

@@ -1,0 +1,115 @@
+// The routes file source: read, validate, and keep the last good version in force.
+// The folder is watched, not the file, so editors' and orchestrators' atomic renames are seen.
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+import { Codes } from '../errors.js';
+import type { RouteStore } from '../routes/store.js';
+import type { Problem } from '../routes/types.js';
+import { createCoalescer } from '../util/coalescer.js';
+import { parseRoutesFile, SOURCE } from './parse.js';
+
+const TRAILING_CHECK_MS = 100;
+
+export type RoutesFileState = 'loading' | 'ok' | 'invalid' | 'missing';
+
+export interface RoutesFileStatus {
+  readonly path: string;
+  readonly state: RoutesFileState;
+  /** Routes in force from the file (the last good version while it is invalid). */
+  readonly routes: number;
+  readonly problems: readonly Problem[];
+  readonly loadedAt: string | null;
+  readonly loads: number;
+}
+
+export class RoutesFileProvider {
+  private readonly path: string;
+  private readonly reload;
+  private watcher: FSWatcher | null = null;
+  private lastText: string | null = null;
+  private trailing: NodeJS.Timeout | null = null;
+  private readonly loaded: Promise<void>;
+  private markLoaded!: () => void;
+  private state: Omit<RoutesFileStatus, 'path'> = { state: 'loading', routes: 0, problems: [], loadedAt: null, loads: 0 };
+
+  constructor(
+    path: string,
+    private readonly store: RouteStore,
+    private readonly logger: Logger,
+  ) {
+    this.path = resolve(path);
+    this.reload = createCoalescer(
+      () => this.load(),
+      (error) => this.logger.error({ code: Codes.routesFileRead, path: this.path, err: error }, 'reading the routes file failed'),
+    );
+    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
+  }
+
+  get status(): RoutesFileStatus {
+    return { path: this.path, ...this.state };
+  }
+
+  /** Resolves after the first load, whatever its outcome. */
+  whenLoaded(): Promise<void> {
+    return this.loaded;
+  }
+
+  async start(): Promise<void> {
+    const watcher = watch(dirname(this.path), { depth: 0, ignoreInitial: true, atomic: false });
+    this.watcher = watcher;
+    const onEvent = (changed: string) => {
+      if (resolve(changed) !== this.path) return;
+      void this.reload.request();
+      // chokidar drops a change that follows another within 50 ms: look again once things settle.
+      if (this.trailing) clearTimeout(this.trailing);
+      this.trailing = setTimeout(() => void this.reload.request(), TRAILING_CHECK_MS);
+    };
+    watcher.on('add', onEvent).on('change', onEvent).on('unlink', onEvent);
+    watcher.on('error', (error) => this.logger.error({ code: Codes.routesFileRead, path: this.path, err: error }, 'watching the routes file failed'));
+    await new Promise<void>((ready) => watcher.once('ready', ready));
+    await this.reload.request();
+    this.markLoaded();
+  }
+
+  async stop(): Promise<void> {
+    if (this.trailing) clearTimeout(this.trailing);
+    await this.watcher?.close();
+  }
+
+  private async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return this.missing();
+    }
+    if (text === this.lastText) return;
+    this.lastText = text;
+    const reading = parseRoutesFile(text, basename(this.path));
+    this.state = { ...this.state, loads: this.state.loads + 1, loadedAt: new Date().toISOString() };
+    if (reading.problems.length > 0) {
+      this.state = { ...this.state, state: 'invalid', problems: reading.problems };
+      for (const problem of reading.problems) {
+        this.logger.error({ code: problem.code, path: this.path, line: problem.line, column: problem.column, fix: problem.fix }, problem.message);
+      }
+      this.logger.warn({ path: this.path, problems: reading.problems.length, routes: this.state.routes }, 'routes file is invalid; keeping the last good routes');
+      return;
+    }
+    this.store.update(SOURCE, reading.specs);
+    this.state = { ...this.state, state: 'ok', problems: [], routes: reading.specs.length };
+    this.logger.info({ path: this.path, routes: reading.specs.length }, 'routes file loaded');
+  }
+
+  private missing(): void {
+    if (this.state.state === 'missing') return;
+    this.lastText = null;
+    const had = this.state.routes;
+    this.store.update(SOURCE, []);
+    const problem = { code: Codes.routesFileMissing, message: 'the routes file does not exist', fix: 'create it; berth picks it up without a restart' };
+    this.state = { ...this.state, state: 'missing', routes: 0, problems: [problem], loads: this.state.loads + 1, loadedAt: new Date().toISOString() };
+    this.logger.warn({ code: problem.code, path: this.path, removedRoutes: had }, had > 0 ? 'routes file deleted; its routes are removed' : problem.message);
+  }
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Codes } from '../../src/errors.js';
+import { parseRoutesFile } from '../../src/file/parse.js';
+import { RouteStore } from '../../src/routes/store.js';
+import type { RouteSpec } from '../../src/routes/types.js';
+import { fixturePath } from '../support/repo.js';
+
+const fixture = (name: string) => readFileSync(fixturePath(`routes/${name}`), 'utf8');
+
+/** A compact, comparable view of what a route does. */
+function summary(spec: RouteSpec): string {
+  const where = `${spec.host ?? '*'}${spec.path}`;
+  if (spec.redirect) return `${where} -> ${spec.redirect.code} ${spec.redirect.location}${spec.redirect.stripPrefix ? ' (strip)' : ''}`;
+  const e = spec.endpoint;
+  const flags = [e.stripPrefix && 'strip', e.upstreamHost && 'upstream-host', e.verifyTls && 'verify'].filter(Boolean).join(',');
+  return `${where} -> ${e.scheme}://${e.address}:${e.port}${e.basePath} [${flags}] @${e.origin}`;
+}
+
+describe('parseRoutesFile', () => {
+  it('reads the glue example: outside sites, redirects, round robin, wildcards', () => {
+    const reading = parseRoutesFile(fixture('glue.yml'), 'glue.yml');
+    assert.deepEqual(reading.problems, []);
+    assert.deepEqual(reading.specs.map(summary), [
+      '*/google -> https://www.google.com:443 [strip,upstream-host,verify] @glue.yml:3',
+      'old.example.test/ -> 301 https://new.example.test',
+      'moved.example.test/docs -> 307 https://docs.example.test/v2 (strip)',
+      'legacy.example.test/ -> http://127.0.0.1:9001 [verify] @glue.yml:14',
+      'legacy.example.test/ -> http://127.0.0.1:9002 [verify] @glue.yml:14',
+      '*.apps.example.test/api -> http://::1:8080/base [verify] @glue.yml:16',
+    ]);
+  });
+
+  it('reads the same routes from JSON', () => {
+    const yaml = parseRoutesFile(fixture('glue.yml'), 'routes');
+    const json = parseRoutesFile(fixture('glue.json'), 'routes');
+    assert.deepEqual(json.problems, []);
+    const withoutOrigin = (specs: readonly RouteSpec[]) => specs.map(summary).map((line) => line.replace(/ @routes:\d+$/, ''));
+    assert.deepEqual(withoutOrigin(json.specs), withoutOrigin(yaml.specs));
+  });
+
+  it('reports every problem of a broken file at once, with codes and lines, and yields no routes', () => {
+    const reading = parseRoutesFile(fixture('broken.yml'), 'broken.yml');
+    assert.deepEqual(reading.specs, []);
+    const found = reading.problems.map((p) => [p.line, p.code]).sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1])));
+    assert.deepEqual(found, [
+      [2, Codes.routesHost],
+      [5, Codes.routesPath],
+      [6, Codes.routesUrl],
+      [7, Codes.routesKey],
+      [8, Codes.routesTarget],
+      [9, Codes.routesTarget],
+      [13, Codes.routesUrl],
+      [14, Codes.routesRedirectCode],
+      [16, Codes.routesTarget],
+      [17, Codes.routesType],
+      [20, Codes.routesDuplicate],
+      [22, Codes.routesKey],
+    ]);
+    assert.ok(reading.problems.every((p) => typeof p.column === 'number' && p.column >= 1));
+  });
+
+  it('reports a syntax error with its position', () => {
+    const reading = parseRoutesFile('routes:\n  - host: a.test\n    to: [http://x\n', 'r.yml');
+    assert.equal(reading.problems[0]?.code, Codes.routesSyntax);
+    assert.ok((reading.problems[0]?.line ?? 0) >= 3);
+  });
+
+  it('treats a duplicate key as a syntax error rather than keeping either value', () => {
+    const reading = parseRoutesFile('routes:\n  - host: a.test\n    host: b.test\n    to: http://x\n', 'r.yml');
+    assert.deepEqual(reading.problems.map((p) => [p.code, p.line]), [[Codes.routesSyntax, 3]]);
+  });
+
+  it('accepts an empty file and an empty routes list as no routes', () => {
+    for (const text of ['', '# nothing yet\n', 'routes:\n', 'routes: []\n']) {
+      assert.deepEqual(parseRoutesFile(text, 'r.yml'), { specs: [], problems: [] }, JSON.stringify(text));
+    }
+  });
+
+  it('rejects a file that is not a mapping of routes', () => {
+    assert.equal(parseRoutesFile('- host: a.test\n', 'r.yml').problems[0]?.code, Codes.routesType);
+    assert.equal(parseRoutesFile('routes: yes\n', 'r.yml').problems[0]?.code, Codes.routesType);
+    assert.equal(parseRoutesFile('routes:\n  - just a string\n', 'r.yml').problems[0]?.code, Codes.routesType);
+  });
+
+  it('rejects credentials in a URL and redirect options on a forwarding route', () => {
+    const reading = parseRoutesFile('routes:\n  - to: http://user:secret@127.0.0.1/\n  - host: a.test\n    to: http://x\n    redirect-code: 302\n', 'r.yml');
+    assert.deepEqual(reading.problems.map((p) => [p.code, p.line]), [[Codes.routesUrl, 2], [Codes.routesKey, 5]]);
+  });
+});
+
+describe('file routes beside Docker routes', () => {
+  it('lets the file win on the same host and path, with a conflict naming both', () => {
+    const store = new RouteStore(['file', 'docker']);
+    const container = { key: 'c1/default', scheme: 'http' as const, address: '172.17.0.2', port: 80, ready: true, stripPrefix: false, container: { id: 'c1', name: 'web-1' } };
+    store.update('docker', [{ host: 'shop.test', path: '/', source: 'docker', endpoint: container }, { host: 'other.test', path: '/', source: 'docker', endpoint: container }]);
+    const file = parseRoutesFile('routes:\n  - host: shop.test\n    to: http://127.0.0.1:9001\n', 'routes.yml');
+    const change = store.update('file', file.specs);
+    assert.equal(store.current.match('shop.test', '/')?.endpoints[0]?.origin, 'routes.yml:2');
+    assert.equal(store.current.match('other.test', '/')?.endpoints[0]?.container?.name, 'web-1');
+    assert.equal(change?.conflicts.length, 1);
+    assert.equal(change?.conflicts[0]?.code, Codes.routeConflict);
+    assert.match(change?.conflicts[0]?.message ?? '', /routes\.yml:2.*web-1|web-1.*routes\.yml:2/);
+  });
+});
