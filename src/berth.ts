@@ -1,19 +1,16 @@
-// Wiring: sources (Docker, routes file) -> route store -> proxy and admin listeners.
-import { existsSync } from 'node:fs';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
+// One process: sources -> route store -> proxy and admin listeners.
 import type { Logger } from 'pino';
+import { createMetrics } from './admin/metrics.js';
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config/settings.js';
-import { createDockerClient } from './docker/client.js';
-import { DockerProvider } from './docker/provider.js';
-import { RoutesFileProvider } from './file/provider.js';
-import { createProxyServer } from './proxy/server.js';
-import { RouteStore } from './routes/store.js';
+import { listen } from './listen.js';
+import { createAccessLog } from './proxy/access-log.js';
+import { combineObservers, type ProxyObserver } from './proxy/observer.js';
+import { createProxyServer, type ProxyServer } from './proxy/server.js';
+import type { RouteStore } from './routes/store.js';
+import { createSources } from './sources.js';
 
 export interface Berth {
-  readonly store: RouteStore;
   readonly proxyPort: number;
   readonly adminPort: number;
   /** Graceful stop: no new connections, in-flight requests get `shutdownTimeout` to finish. */
@@ -21,74 +18,48 @@ export interface Berth {
 }
 
 export async function startBerth(config: Config, logger: Logger): Promise<Berth> {
-  if (config.routesFile !== null && !existsSync(dirname(resolve(config.routesFile)))) {
-    throw new Error(`the folder of --routes-file ${config.routesFile} does not exist`);
-  }
-  // On the same host and path, the file (operator intent) wins over Docker.
-  const store = new RouteStore(['file', 'docker']);
-  store.onChange((change) => {
-    logger.info({ version: change.version, added: change.added, removed: change.removed, changed: change.changed }, 'route table changed');
-    for (const conflict of change.conflicts) logger.warn({ code: conflict.code }, conflict.message);
-  });
-
-  const docker = config.docker ? dockerProvider(config, store, logger) : null;
-  const file = config.routesFile === null ? null : new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }));
+  const sources = createSources(config, logger);
+  const { store, docker, file } = sources;
   let ready = false;
-  void Promise.all([docker?.whenSynced(), file?.whenLoaded()]).then(() => {
+  void sources.synced.then(() => {
     ready = true;
     logger.info('first sync of every source done; ready');
   });
 
-  const proxy = createProxyServer({
-    store,
-    logger: logger.child({ component: 'proxy' }),
-    trustedProxies: config.trustedProxies,
-    upstreamTimeoutMs: config.upstreamTimeout,
-    headerTimeoutMs: config.headerTimeout,
-    idleTimeoutMs: config.idleTimeout,
-  });
-  const admin = createAdminServer({ store, docker, file, isReady: () => ready });
+  const metrics = createMetrics(store, docker);
+  const proxy = createProxy(config, store, logger, metrics.observer);
+  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers: null });
 
   // Listen first: the admin API reports "starting" while the first sync runs.
   const proxyPort = await listen(proxy.server, config.httpPort, undefined);
-  const adminPort = await listen(admin, config.adminAddr.port, config.adminAddr.host);
+  const adminPort = await listen(admin.server, config.adminAddr.port, config.adminAddr.host);
   logger.info({ listener: 'proxy', port: proxyPort }, 'listening');
   logger.info({ listener: 'admin', address: config.adminAddr.host, port: adminPort }, 'listening');
-  docker?.start();
-  await file?.start();
+  await sources.start();
 
   return {
-    store,
     proxyPort,
     adminPort,
     async stop() {
-      docker?.stop();
-      await file?.stop();
+      await sources.stop();
       admin.close();
-      admin.closeAllConnections();
       await proxy.shutdown(config.shutdownTimeout);
     },
   };
 }
 
-function dockerProvider(config: Config, store: RouteStore, logger: Logger): DockerProvider {
-  return new DockerProvider({
-    client: createDockerClient(config.dockerHost.address),
-    address: config.dockerHost.url,
-    routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network },
+/** The proxy listener with the access log and metrics the settings ask for. */
+export function createProxy(config: Config, store: RouteStore, logger: Logger, metrics: ProxyObserver): ProxyServer {
+  const accessLog = config.accessLog ? [createAccessLog(logger.child({ component: 'access' }), config.accessLogSample)] : [];
+  return createProxyServer({
     store,
-    logger: logger.child({ component: 'docker' }),
-    resyncIntervalMs: config.resyncInterval,
-    reconnect: { initialMs: 100, maxMs: 10_000 },
-  });
-}
-
-function listen(server: http.Server, port: number, host: string | undefined): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
+    logger: logger.child({ component: 'proxy' }),
+    observer: combineObservers([metrics, ...accessLog]),
+    trustedProxies: config.trustedProxies,
+    upstreamTimeoutMs: config.upstreamTimeout,
+    headerTimeoutMs: config.headerTimeout,
+    requestTimeoutMs: config.requestTimeout,
+    websocketIdleMs: config.websocketIdleTimeout,
+    idleTimeoutMs: config.idleTimeout,
   });
 }

@@ -1,9 +1,14 @@
-// The admin listener: health, readiness and what berth decided, as JSON. Separate from the proxy,
-// so no route can ever reach it.
+// The admin listener: health, readiness, what berth decided and why, metrics and a live dashboard.
+// Separate from the proxy, so no route can ever reach it.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { DockerProvider } from '../docker/provider.js';
 import type { RoutesFileProvider } from '../file/provider.js';
 import type { RouteStore } from '../routes/store.js';
+import { bearerMatches } from './auth.js';
+import { recordChanges } from './changes.js';
+import type { Metrics } from './metrics.js';
+import { createSnapshotStream } from './stream.js';
 import { routesView } from './views.js';
 
 export interface AdminOptions {
@@ -12,31 +17,107 @@ export interface AdminOptions {
   readonly docker: DockerProvider | null;
   /** Null without --routes-file. */
   readonly file: RoutesFileProvider | null;
+  readonly metrics: Metrics;
   /** Whether the first sync of every source is done. */
   readonly isReady: () => boolean;
+  /** When set, every endpoint but /healthz and /readyz asks for it as a bearer token. */
+  readonly token: string | null;
+  /** With --workers: how the worker processes are doing. */
+  readonly workers: (() => unknown) | null;
 }
 
-export function createAdminServer(options: AdminOptions): http.Server {
-  const { store, docker, file } = options;
-  const handlers: Record<string, () => { status: number; body: unknown }> = {
+export interface AdminServer {
+  readonly server: http.Server;
+  close(): void;
+}
+
+type Json = { status: number; body: unknown };
+
+// Probes carry no secrets and often cannot send headers.
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+const DASHBOARD = new URL('./dashboard/', import.meta.url);
+
+export function createAdminServer(options: AdminOptions): AdminServer {
+  const { store, docker, file, metrics } = options;
+  const changes = recordChanges(store);
+  const status = () => ({
+    ready: options.isReady(),
+    tableVersion: store.current.version,
+    docker: docker?.status ?? null,
+    routesFile: file?.status ?? null,
+    ...(options.workers ? { workers: options.workers() } : {}),
+  });
+  const containers = () => docker?.containers ?? [];
+  const stream = createSnapshotStream(() => ({ status: status(), ...routesView(store.current, store.conflicts), containers: containers(), changes: changes() }));
+  store.onChange(() => stream.changed());
+  docker?.onUpdate(() => stream.changed());
+
+  const api: Record<string, () => Json> = {
     '/healthz': () => ({ status: 200, body: { status: 'ok' } }),
     '/readyz': () => (options.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' } }),
     '/api/routes': () => ({ status: 200, body: routesView(store.current, store.conflicts) }),
-    '/api/containers': () => ({ status: 200, body: { containers: docker?.containers ?? [] } }),
-    '/api/status': () => ({ status: 200, body: { ready: options.isReady(), tableVersion: store.current.version, docker: docker?.status ?? null, routesFile: file?.status ?? null } }),
+    '/api/containers': () => ({ status: 200, body: { containers: containers() } }),
+    '/api/status': () => ({ status: 200, body: status() }),
+    '/api/changes': () => ({ status: 200, body: { changes: changes() } }),
   };
 
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const handler = handlers[path];
-    const { status, body } =
-      req.method !== 'GET' && req.method !== 'HEAD'
-        ? { status: 405, body: { error: 'only GET' } }
-        : handler
-          ? handler()
-          : { status: 404, body: { error: `no such endpoint: ${path}`, endpoints: Object.keys(handlers) } };
-    const json = JSON.stringify(body, null, 2) + '\n';
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : json);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(req, res, { status: 405, body: { error: 'only GET' } });
+    if (path === '/' || path.startsWith('/dashboard/')) return sendDashboard(req, res, path);
+    if (options.token !== null && !OPEN_PATHS.has(path) && !bearerMatches(req.headers.authorization, options.token)) {
+      res.setHeader('www-authenticate', 'Bearer realm="berth admin"');
+      return sendJson(req, res, { status: 401, body: { error: 'a valid bearer token is required' } });
+    }
+    if (path === '/metrics') return void sendMetrics(res);
+    if (path === '/api/stream') return stream.subscribe(res);
+    const handler = api[path];
+    sendJson(req, res, handler ? handler() : { status: 404, body: { error: `no such endpoint: ${path}`, endpoints: [...Object.keys(api), '/api/stream', '/metrics', '/'] } });
   });
+
+  async function sendMetrics(res: http.ServerResponse): Promise<void> {
+    const text = await metrics.render();
+    res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  return {
+    server,
+    close() {
+      stream.close();
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+/** The dashboard is static files; it asks for the token itself and sends it with its API calls. */
+function sendDashboard(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+  if (path === '/' && !String(req.headers.accept ?? '').includes('text/html')) {
+    return sendJson(req, res, { status: 200, body: { name: 'berth admin', endpoints: ['/healthz', '/readyz', '/api/routes', '/api/containers', '/api/status', '/api/changes', '/api/stream', '/metrics'] } });
+  }
+  const name = path === '/' ? 'index.html' : path.slice('/dashboard/'.length);
+  const type = DASHBOARD_TYPES[name.slice(name.lastIndexOf('.'))];
+  if (!/^[a-z0-9-]+\.[a-z]+$/.test(name) || !type) return sendJson(req, res, { status: 404, body: { error: 'no such file' } });
+  let content: Buffer;
+  try {
+    content = readFileSync(new URL(name, DASHBOARD));
+  } catch {
+    return sendJson(req, res, { status: 404, body: { error: 'no such file' } });
+  }
+  res.writeHead(200, { 'content-type': type, 'content-length': content.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+  res.end(req.method === 'HEAD' ? undefined : content);
+}
+
+const DASHBOARD_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+};
+
+function sendJson(req: http.IncomingMessage, res: http.ServerResponse, { status, body }: Json): void {
+  const json = JSON.stringify(body, null, 2) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : json);
 }

@@ -24,6 +24,11 @@ export function parseAddressList(raw: string): Parsed<AddressMatcher> {
   return { ok: true, value: addressMatcher(list, ranges) };
 }
 
+/** Loopback hosts, where the admin API may listen without a token. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 export const noAddresses: AddressMatcher = { ranges: [], matches: () => false };
 
 function addressMatcher(list: BlockList, ranges: readonly string[]): AddressMatcher {

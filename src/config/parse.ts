@@ -1,4 +1,5 @@
 // argv + environment -> one frozen Config, or every problem at once.
+import { isLoopback } from './cidr.js';
 import { envName, settings, type Config } from './settings.js';
 
 export type ConfigResult = { kind: 'config'; config: Config } | { kind: 'help' } | { kind: 'invalid'; problems: string[] };
@@ -53,7 +54,12 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
 
 /** Settings that are fine alone but not together. */
 function crossCheck(config: Config): string[] {
-  return !config.docker && config.routesFile === null ? ['--no-docker needs --routes-file: without either, berth would route nothing'] : [];
+  const problems: string[] = [];
+  if (!config.docker && config.routesFile === null) problems.push('--no-docker needs --routes-file: without either, berth would route nothing');
+  if (!isLoopback(config.adminAddr.host) && config.adminToken === null) {
+    problems.push(`--admin-addr ${config.adminAddr.host} is not loopback: set BERTH_ADMIN_TOKEN, or anyone who reaches it can read every route and container`);
+  }
+  return problems;
 }
 
 export function helpText(): string {

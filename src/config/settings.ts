@@ -1,7 +1,7 @@
 // Every setting, declared once: flag, environment variable, default and help.
 import { DEFAULT_DOCKER_HOST, parseDockerHost, type DockerAddress } from '../docker/address.js';
 import { parseAddressList } from './cidr.js';
-import { parseBoolean, parseDuration, parseListenAddress, parseOneOf, parsePort, parseText, type Parsed } from './values.js';
+import { parseBoolean, parseCount, parseDuration, parseFraction, parseListenAddress, parseOneOf, parsePort, parseText, type Parsed } from './values.js';
 
 interface Setting<T, Optional extends boolean = false> {
   /** Without the leading dashes; the env var is BERTH_ + this in upper snake case. */
@@ -36,6 +36,15 @@ function parseDomain(raw: string): Parsed<string> {
 export const settings = {
   httpPort: setting({ flag: 'http-port', help: 'port the proxy listens on (all interfaces)', default: fixed('80'), parse: parsePort }),
   adminAddr: setting({ flag: 'admin-addr', help: 'address of the admin API (health, routes, containers)', default: fixed('127.0.0.1:8081'), parse: parseListenAddress }),
+  adminToken: setting({
+    flag: 'admin-token',
+    help: 'bearer token the admin API requires (required when --admin-addr is not loopback; prefer the environment variable)',
+    default: fixed(null),
+    parse: parseText,
+    optional: true,
+  }),
+  accessLog: setting({ flag: 'access-log', help: 'log one line per request', default: fixed('true'), parse: parseBoolean, boolean: true }),
+  accessLogSample: setting({ flag: 'access-log-sample', help: 'share of requests the access log records, from 0 to 1', default: fixed('1'), parse: parseFraction }),
   dockerHost: setting({
     flag: 'docker-host',
     help: 'Docker Engine API address',
@@ -50,6 +59,7 @@ export const settings = {
     boolean: true,
   }),
   routesFile: setting({ flag: 'routes-file', help: 'YAML or JSON file of routes beside the containers (watched)', default: fixed(null), parse: parseText, optional: true }),
+  workers: setting({ flag: 'workers', help: 'processes serving traffic (node:cluster); the primary alone talks to Docker', default: fixed('1'), parse: parseCount }),
   domain: setting({ flag: 'domain', help: 'route every container at <name>.<domain> (name routing)', default: fixed(null), parse: parseDomain, optional: true }),
   labelPrefix: setting({ flag: 'label-prefix', help: 'prefix of the labels berth reads', default: fixed('berth'), parse: parseLabelPrefix }),
   exposedByDefault: setting({
@@ -70,7 +80,9 @@ export const settings = {
   resyncInterval: setting({ flag: 'resync-interval', help: 'full re-list of containers, besides events', default: fixed('30s'), parse: parseDuration }),
   upstreamTimeout: setting({ flag: 'upstream-timeout', help: 'longest wait for an upstream to send data before 504', default: fixed('60s'), parse: parseDuration }),
   headerTimeout: setting({ flag: 'header-timeout', help: 'longest time a client may take to send request headers', default: fixed('15s'), parse: parseDuration }),
+  requestTimeout: setting({ flag: 'request-timeout', help: 'longest time a client may take to send a whole request, body included', default: fixed('5m'), parse: parseDuration }),
   idleTimeout: setting({ flag: 'idle-timeout', help: 'how long an idle client keep-alive connection stays open', default: fixed('60s'), parse: parseDuration }),
+  websocketIdleTimeout: setting({ flag: 'websocket-idle-timeout', help: 'a WebSocket with no traffic either way for this long is closed', default: fixed('10m'), parse: parseDuration }),
   shutdownTimeout: setting({ flag: 'shutdown-timeout', help: 'how long in-flight requests may take to finish on SIGTERM', default: fixed('10s'), parse: parseDuration }),
 } as const;
 

@@ -39,6 +39,16 @@ export function parseOneOf<T extends string>(choices: readonly T[]) {
   return (raw: string): Parsed<T> => ((choices as readonly string[]).includes(raw) ? ok(raw as T) : bad(`"${raw}" is not one of ${choices.join(', ')}`));
 }
 
+export function parseCount(raw: string): Parsed<number> {
+  const count = /^\d{1,3}$/.test(raw.trim()) ? Number(raw) : NaN;
+  return count >= 1 && count <= 64 ? ok(count) : bad(`"${raw}" is not a whole number from 1 to 64`);
+}
+
+export function parseFraction(raw: string): Parsed<number> {
+  const value = /^(0|1|0?\.\d+|1\.0*)$/.test(raw.trim()) ? Number(raw) : NaN;
+  return value >= 0 && value <= 1 ? ok(value) : bad(`"${raw}" is not a number from 0 to 1`);
+}
+
 export function parseText(raw: string): Parsed<string> {
   return raw.trim() === '' ? bad('is empty') : ok(raw.trim());
 }

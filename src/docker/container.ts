@@ -134,7 +134,7 @@ function addressFor(container: ContainerSummary, intent: RouteIntent, options: R
   } else if (options.ownNetworks.length > 0) {
     chosen = withIp.find((name) => options.ownNetworks.includes(name));
     if (!chosen) {
-      problems.push({ code: Codes.networkMissing, message: `the container shares no network with berth (berth: ${options.ownNetworks.join(', ')}; container: ${withIp.join(', ') || 'none'})`, fix: `connect it to one of berth's networks, or set ${networkLabel}` });
+      problems.push({ code: Codes.networkMissing, message: `the container shares no network with berth (berth: ${options.ownNetworks.join(', ')}; container: ${withIp.join(', ') || 'none'})`, fix: `connect it to a network berth is on (docker network connect ${options.ownNetworks[0]} ${container.name}), or set ${networkLabel}` });
       return undefined;
     }
   } else if (withIp.length === 1) {

@@ -1,6 +1,7 @@
 // The Docker source: events are hints, the container list is the truth.
 // Open the event stream first, then list, so nothing falls in the gap; every relevant event,
 // every reconnect and a slow timer lead to one coalesced, single-flight rebuild.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -63,6 +64,8 @@ export class DockerProvider {
   private readonly stopping = new Map<string, number>();
   private readonly loggedProblems = new Map<string, string>();
   private reports: ContainerReport[] = [];
+  private readonly updateListeners: Array<() => void> = [];
+  private loggedOwn = '';
   private stream: Readable | null = null;
   private stopped = false;
   private down = false;
@@ -101,6 +104,11 @@ export class DockerProvider {
   }
 
   /** Resolves after the first complete sync. */
+  /** Called after every sync that changed what /api/containers shows. */
+  onUpdate(listener: () => void): void {
+    this.updateListeners.push(listener);
+  }
+
   whenSynced(): Promise<void> {
     return this.synced;
   }
@@ -220,7 +228,12 @@ export class DockerProvider {
 
   private apply(containers: readonly ContainerSummary[]): void {
     const own = ownContainer(containers);
-    const routing = { ...this.options.routing, ownNetworks: own ? Object.keys(own.networks).sort() : [] };
+    const routing = { ...this.options.routing, ownNetworks: own ? ownNetworks(own) : [] };
+    const where = own ? `${own.name} ${routing.ownNetworks.join(',')}` : '';
+    if (where !== this.loggedOwn) {
+      this.loggedOwn = where;
+      if (own) this.options.logger.info({ container: own.name, networks: routing.ownNetworks }, 'berth runs in a container: containers are reached on the networks they share with it');
+    }
     this.forgetStopping(containers);
     const specs: RouteSpec[] = [];
     const reports: ContainerReport[] = [];
@@ -238,11 +251,13 @@ export class DockerProvider {
         routed: result.routed,
         ready: notReady === null,
         notReadyReason: notReady,
-        routes: result.routes.map((route) => ({ host: route.host, path: route.path, address: route.endpoint.address, port: route.endpoint.port, scheme: route.endpoint.scheme })),
+        routes: result.routes.map(({ host, path, endpoint }) => ({ host, path, address: endpoint.address, port: endpoint.port, scheme: endpoint.scheme })),
         problems: result.problems,
       });
     }
+    const changed = JSON.stringify(reports) !== JSON.stringify(this.reports);
     this.reports = reports;
+    if (changed) for (const listener of this.updateListeners) listener();
     this.options.store.update(SOURCE, specs);
   }
 
@@ -266,11 +281,41 @@ export class DockerProvider {
   }
 }
 
-/** berth's own container, when berth runs in one (Docker sets the hostname to the short id). */
+/**
+ * berth's own container, when berth runs in one: the container whose folder holds the
+ * /etc/hostname mounted here (found whatever --hostname says), else the one whose short id is
+ * the hostname (Docker's default hostname).
+ */
 function ownContainer(containers: readonly ContainerSummary[]): ContainerSummary | undefined {
+  const id = mountedContainerId();
+  const byMount = id === null ? undefined : containers.find((container) => container.id === id);
+  if (byMount) return byMount;
   const host = hostname();
   if (!/^[0-9a-f]{12}$/.test(host)) return undefined;
   return containers.find((container) => container.id.startsWith(host));
+}
+
+let mountedId: string | null | undefined;
+
+/** The id in `.../containers/<id>/hostname`, mounted on /etc/hostname by Docker; null outside a container. */
+function mountedContainerId(): string | null {
+  if (mountedId === undefined) {
+    try {
+      mountedId = /\/containers\/([0-9a-f]{64})\/hostname /.exec(readFileSync('/proc/self/mountinfo', 'utf8'))?.[1] ?? null;
+    } catch {
+      mountedId = null;
+    }
+  }
+  return mountedId;
+}
+
+/**
+ * The networks berth can reach containers on: those its container has an address on. With
+ * --network host it has none, and reaches containers as a process on the host would.
+ */
+function ownNetworks(own: ContainerSummary): string[] {
+  if (own.networkMode === 'host') return [];
+  return Object.keys(own.networks).filter((name) => own.networks[name] !== '').sort();
 }
 
 function stateFingerprint(containers: readonly ContainerSummary[]): string {

@@ -20,7 +20,15 @@ function perEndpoint(endpoint: Endpoint) {
   return { secure: endpoint.verifyTls === true, changeOrigin: endpoint.upstreamHost === true };
 }
 
-export function createForwarder(options: { upstreamTimeoutMs: number }): Forwarder {
+export interface ForwarderOptions {
+  readonly upstreamTimeoutMs: number;
+  /** A WebSocket with no traffic either way for this long is closed. */
+  readonly websocketIdleMs: number;
+  /** +1 when a WebSocket is established, -1 when it closes. */
+  readonly onWebSocket?: (delta: 1 | -1) => void;
+}
+
+export function createForwarder(options: ForwarderOptions): Forwarder {
   const agents = {
     http: new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
     https: new https.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
@@ -40,6 +48,17 @@ export function createForwarder(options: { upstreamTimeoutMs: number }): Forward
     // A response cut short upstream must be cut short for the client too, not left hanging.
     proxyRes.once('close', () => {
       if (!proxyRes.complete) (res as http.ServerResponse).destroy();
+    });
+  });
+  const { onWebSocket, websocketIdleMs } = options;
+  proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+    proxyReq.once('upgrade', () => {
+      // Everything either side sends crosses the client socket: its idleness is the link's.
+      socket.setTimeout(websocketIdleMs, () => socket.destroy());
+      if (onWebSocket) {
+        onWebSocket(1);
+        socket.once('close', () => onWebSocket(-1));
+      }
     });
   });
   // A client that goes away mid-request is not an error worth a log line.

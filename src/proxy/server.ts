@@ -1,15 +1,18 @@
 // The proxy listener: for each request, read the current table once, match, pick, forward.
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AddressMatcher } from '../config/cidr.js';
 import { normalizeRequestHost } from '../routes/host.js';
-import { canonicalTarget, stripPathPrefix } from '../routes/path.js';
+import { stripPathPrefix } from '../routes/path.js';
 import type { RouteStore } from '../routes/store.js';
 import type { Pool } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
 import { createForwarder } from './forwarder.js';
+import type { ProxyObserver } from './observer.js';
 import { upstreamRequestHeaders } from './headers.js';
+import { hostHeaderValues, MAX_TARGET_LENGTH, requestTarget } from './target.js';
 import { errorPage, notFoundDetail, statusTitle } from './pages.js';
 import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
 
@@ -19,7 +22,12 @@ export interface ProxyServerOptions {
   readonly trustedProxies: AddressMatcher;
   readonly upstreamTimeoutMs: number;
   readonly headerTimeoutMs: number;
+  /** Longest time to receive a whole request, body included (slow uploads). */
+  readonly requestTimeoutMs: number;
+  readonly websocketIdleMs: number;
   readonly idleTimeoutMs: number;
+  /** Told about every request, failure and connection (metrics, access log). */
+  readonly observer?: ProxyObserver;
 }
 
 export interface ProxyServer {
@@ -28,26 +36,41 @@ export interface ProxyServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-const MAX_TARGET_LENGTH = 8192;
 
 export function createProxyServer(options: ProxyServerOptions): ProxyServer {
-  const { store, logger } = options;
-  const forwarder = createForwarder({ upstreamTimeoutMs: options.upstreamTimeoutMs });
+  const { store, logger, observer } = options;
+  const forwarder = createForwarder({
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    websocketIdleMs: options.websocketIdleMs,
+    ...(observer ? { onWebSocket: observer.websockets } : {}),
+  });
   const server = http.createServer({
     headersTimeout: options.headerTimeoutMs,
-    requestTimeout: 0,
+    requestTimeout: options.requestTimeoutMs,
+    // Node checks both timeouts on this period (30 s by default): slowloris needs it short.
+    connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
     keepAliveTimeout: options.idleTimeoutMs,
     maxHeaderSize: 16 * 1024,
   });
 
+  if (observer) {
+    server.on('connection', (socket: Duplex) => {
+      observer.connections(1);
+      socket.once('close', () => observer.connections(-1));
+    });
+  }
+
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const started = observer ? performance.now() : 0;
     const routed = route(req);
+    const exchange: Exchange = { endpoint: routed.kind === 'forward' ? routed.endpoint : null };
+    if (observer) report(observer, req, res, routed, exchange, started);
     if (routed.kind === 'error') return sendError(res, routed.status, routed.detail);
     if (routed.kind === 'redirect') return sendRedirect(res, routed.code, routed.location);
     const { pool, endpoint, path } = routed;
     const replayable = !hasBody(req);
     req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, false));
-    forward(req, res, { pool, path, replayable }, endpoint, true);
+    forward(req, res, { pool, path, replayable, exchange }, endpoint, true);
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -63,34 +86,35 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, true));
     forwarder.ws(req, socket, head, endpoint, (error) => {
       const failure = classifyUpstreamError(error);
+      observer?.upstreamError(failure.code);
       logger.warn({ code: failure.code, host: req.headers.host, upstream: describe(endpoint), err: error.message }, 'WebSocket upstream failed');
       rejectUpgrade(socket, failure.status, 'The upstream did not accept the WebSocket.');
     });
   });
 
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const status = clientErrorStatus(error.code, error.rawPacket);
     socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   type Routed =
     | { kind: 'forward'; pool: Pool; endpoint: Endpoint; path: string }
-    | { kind: 'redirect'; location: string; code: number }
+    | { kind: 'redirect'; pool: Pool; location: string; code: number }
     | { kind: 'error'; status: number; detail: string };
 
   function route(req: http.IncomingMessage): Routed {
-    const url = req.url ?? '';
-    if (url.length > MAX_TARGET_LENGTH) return { kind: 'error', status: 414, detail: 'The request target is too long.' };
-    const target = canonicalTarget(url);
-    if (!target) return { kind: 'error', status: 400, detail: 'The request target is not a valid path.' };
-    const host = normalizeRequestHost(req.headers.host);
+    const target = requestTarget(req.url ?? '', hostHeaderValues(req.rawHeaders));
+    if (!target.ok) return { kind: 'error', status: target.status, detail: target.detail };
+    const host = target.host;
+    // An absolute-form target without a Host header: the upstream still needs one.
+    if (req.headers.host === undefined && host !== '') req.headers.host = host;
     const pool = store.current.match(host, target.path);
     if (!pool) return { kind: 'error', status: 404, detail: notFoundDetail(host) };
     const path = target.path + target.query;
     if (pool.redirect) {
       const { location, code, stripPrefix } = pool.redirect;
-      return { kind: 'redirect', location: location + (stripPrefix ? stripPathPrefix(path, pool.path) : path), code };
+      return { kind: 'redirect', pool, location: location + (stripPrefix ? stripPathPrefix(path, pool.path) : path), code };
     }
     const endpoint = pool.pick();
     if (!endpoint) return { kind: 'error', status: 503, detail: `No ready endpoint serves ${host}${pool.path} right now.` };
@@ -102,16 +126,20 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     readonly pool: Pool;
     readonly path: string;
     readonly replayable: boolean;
+    readonly exchange: Exchange;
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, attempt: Attempt, endpoint: Endpoint, firstTry: boolean): void {
     const { pool, path } = attempt;
+    attempt.exchange.endpoint = endpoint;
     req.url = upstreamPath(endpoint, path, pool);
     forwarder.web(req, res, endpoint, (error) => {
       const failure = classifyUpstreamError(error);
+      observer?.upstreamError(failure.code);
       if (firstTry && !res.headersSent && mayRetry(req.method ?? 'GET', !attempt.replayable, failure)) {
         const next = pool.pick(endpoint);
         if (next && next !== endpoint) {
+          observer?.retry();
           logger.debug({ code: failure.code, upstream: describe(endpoint), retry: describe(next) }, 'retrying on another endpoint');
           return forward(req, res, attempt, next, false);
         }
@@ -140,9 +168,48 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   };
 }
 
+/** Which endpoint is serving a request (it changes when a retry moves it). */
+interface Exchange {
+  endpoint: Endpoint | null;
+}
+
+type RoutedKind = { kind: 'forward' | 'redirect'; pool: Pool } | { kind: 'error' };
+
+/** Tells the observer about the request once its response is done or abandoned. */
+function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.ServerResponse, routed: RoutedKind, exchange: Exchange, started: number): void {
+  const socket = req.socket;
+  const written = socket.bytesWritten;
+  const path = req.url ?? '';
+  res.once('close', () => {
+    const endpoint = exchange.endpoint;
+    const requestId = req.headers['x-request-id'];
+    observer.request({
+      method: req.method ?? '',
+      host: normalizeRequestHost(req.headers.host),
+      path,
+      routeHost: routed.kind === 'error' ? null : (routed.pool.host ?? '*'),
+      status: res.statusCode,
+      durationMs: performance.now() - started,
+      bytes: socket.bytesWritten - written,
+      upstream: endpoint ? `${endpoint.address}:${endpoint.port}` : null,
+      container: endpoint?.container?.name ?? null,
+      requestId: typeof requestId === 'string' ? requestId : null,
+      aborted: !res.writableFinished,
+    });
+  });
+}
+
 /** The path the endpoint receives: its own base path, then the request path, prefix stripped if asked. */
 function upstreamPath(endpoint: Endpoint, path: string, pool: Pool): string {
   return (endpoint.basePath ?? '') + (endpoint.stripPrefix ? stripPathPrefix(path, pool.path) : path);
+}
+
+/** What to answer a request Node's parser refused; a request line alone over the limit is a 414. */
+export function clientErrorStatus(code: string | undefined, rawPacket: Buffer | undefined): number {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  if (code !== 'HPE_HEADER_OVERFLOW') return 400;
+  const lineEnd = rawPacket?.indexOf(0x0a) ?? -1;
+  return lineEnd === -1 || lineEnd > MAX_TARGET_LENGTH ? 414 : 431;
 }
 
 function sendRedirect(res: http.ServerResponse, code: number, location: string): void {

@@ -25,14 +25,16 @@ export function stripPathPrefix(target: string, prefix: string): string {
 
 /**
  * Splits an origin-form request target into a canonical path and the rest (`?query`).
- * Dot segments, also percent-encoded ones, are resolved so that the path routed on is the
- * path forwarded. Returns undefined for a target that is not origin-form or escapes the root.
+ * Runs of slashes are merged and dot segments, also percent-encoded ones, resolved (as nginx
+ * does), so that the path routed on is the path forwarded. Returns undefined for a target that
+ * is not origin-form or climbs above the root.
  */
 export function canonicalTarget(target: string): { path: string; query: string } | undefined {
   if (!target.startsWith('/')) return undefined;
   const q = target.indexOf('?');
-  const rawPath = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q);
+  let rawPath = q === -1 ? target : target.slice(0, q);
+  if (rawPath.includes('//')) rawPath = rawPath.replace(/\/{2,}/g, '/');
   if (!/\.|%2e/i.test(rawPath)) return { path: rawPath, query };
   const out: string[] = [];
   const segments = rawPath.split('/').slice(1);

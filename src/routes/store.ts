@@ -29,6 +29,11 @@ export class RouteStore {
     return this.conflictList;
   }
 
+  /** Every source's latest specs, to rebuild the same table elsewhere (another process). */
+  specsBySource(): Record<string, readonly RouteSpec[]> {
+    return Object.fromEntries(this.specs);
+  }
+
   onChange(listener: (change: TableChange) => void): void {
     this.listeners.push(listener);
   }

@@ -86,7 +86,9 @@ describe('the proxy listener', () => {
       trustedProxies: trusted('10.0.0.0/8'),
       upstreamTimeoutMs: 300,
       headerTimeoutMs: 2000,
+      requestTimeoutMs: 2000,
       idleTimeoutMs: 2000,
+      websocketIdleMs: 2000,
     });
     port = await listen(proxy.server);
   });

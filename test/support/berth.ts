@@ -69,6 +69,10 @@ export class RunningBerth {
     return this.exited;
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   get exitCode(): Promise<number | null> {
     return this.exited;
   }

@@ -115,8 +115,10 @@ describe('parseConfig: environment', () => {
       BERTH_NETWORK: 'proxy',
       BERTH_LOG_LEVEL: 'debug',
       BERTH_ADMIN_ADDR: '0.0.0.0:9999',
+      BERTH_ADMIN_TOKEN: 'secret',
       BERTH_TRUSTED_PROXIES: '172.16.0.0/12',
     });
+    assert.equal(c.adminToken, 'secret');
     assert.equal(c.httpPort, 8000);
     assert.equal(c.domain, 'local.test');
     assert.equal(c.labelPrefix, 'edge');
@@ -223,5 +225,28 @@ describe('parseConfig: help', () => {
       assert.ok(text.includes(`--${s.flag}`), s.flag);
       assert.ok(text.includes(envName(s.flag)), envName(s.flag));
     }
+  });
+
+  describe('settings that only conflict together', () => {
+    it('refuses --no-docker without a routes file', () => {
+      const result = parseConfig(['--no-docker'], {});
+      assert.equal(result.kind, 'invalid');
+      assert.ok(result.kind === 'invalid' && result.problems.some((p) => p.includes('--routes-file')));
+      assert.equal(parseConfig(['--no-docker', '--routes-file', 'r.yml'], {}).kind, 'config');
+    });
+
+    it('refuses an admin listener off loopback without a token', () => {
+      const result = parseConfig(['--admin-addr', '0.0.0.0:8081'], {});
+      assert.ok(result.kind === 'invalid' && result.problems.some((p) => p.includes('BERTH_ADMIN_TOKEN')));
+      assert.equal(parseConfig(['--admin-addr', '0.0.0.0:8081'], { BERTH_ADMIN_TOKEN: 't' }).kind, 'config');
+      assert.equal(parseConfig(['--admin-addr', '[::1]:8081'], {}).kind, 'config');
+    });
+
+    it('reads --workers and the access log settings', () => {
+      const c = config(['--workers', '2', '--access-log=false', '--access-log-sample', '0.25'], {});
+      assert.deepEqual([c.workers, c.accessLog, c.accessLogSample], [2, false, 0.25]);
+      assert.equal(parseConfig(['--workers', '0'], {}).kind, 'invalid');
+      assert.equal(parseConfig(['--access-log-sample', '1.5'], {}).kind, 'invalid');
+    });
   });
 });

@@ -1,0 +1,115 @@
+// Prometheus metrics: traffic counted as it happens, state (routes, Docker) read when scraped.
+// With --workers, each worker counts its own traffic and the primary adds them up.
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DockerProvider } from '../docker/provider.js';
+import type { ProxyObserver } from '../proxy/observer.js';
+import type { RouteStore } from '../routes/store.js';
+
+export interface Metrics {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+/** One process serving traffic and watching sources. */
+export function createMetrics(store: RouteStore, docker: DockerProvider | null): Metrics & { observer: ProxyObserver } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'berth_' });
+  stateMetrics(registry, store, docker);
+  return { observer: trafficMetrics(registry), contentType: registry.contentType, render: () => registry.metrics() };
+}
+
+/** The primary of a cluster: its own state metrics, plus every worker's traffic added up. */
+export function createClusterMetrics(store: RouteStore, docker: DockerProvider | null): Metrics {
+  const registry = new Registry();
+  stateMetrics(registry, store, docker);
+  const workers = new AggregatorRegistry();
+  return {
+    contentType: registry.contentType,
+    render: async () => (await registry.metrics()) + '\n' + (await workers.clusterMetrics()),
+  };
+}
+
+/** A cluster worker: counts its traffic and answers the primary's requests for it. */
+export function createWorkerMetrics(): ProxyObserver {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'berth_' });
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry();
+  return trafficMetrics(registry);
+}
+
+function trafficMetrics(registry: Registry): ProxyObserver {
+  const registers = [registry];
+  const requests = new Counter({ name: 'berth_requests_total', help: 'Requests answered, by route host and status class', labelNames: ['host', 'status_class'] as const, registers });
+  const duration = new Histogram({
+    name: 'berth_request_duration_seconds',
+    help: 'Time from request to the end of the response, by route host',
+    labelNames: ['host'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const upstreamErrors = new Counter({ name: 'berth_upstream_errors_total', help: 'Upstream failures, by code', labelNames: ['code'] as const, registers });
+  const retries = new Counter({ name: 'berth_retries_total', help: 'Requests replayed on another endpoint', registers });
+  const connections = new Gauge({ name: 'berth_active_connections', help: 'Open client connections', registers });
+  const websockets = new Gauge({ name: 'berth_active_websockets', help: 'Established WebSockets', registers });
+  return {
+    request(record) {
+      const host = record.routeHost ?? 'none';
+      requests.inc({ host, status_class: `${Math.floor(record.status / 100)}xx` });
+      duration.observe({ host }, record.durationMs / 1000);
+    },
+    upstreamError: (code) => upstreamErrors.inc({ code }),
+    retry: () => retries.inc(),
+    connections: (delta) => connections.inc(delta),
+    websockets: (delta) => websockets.inc(delta),
+  };
+}
+
+function stateMetrics(registry: Registry, store: RouteStore, docker: DockerProvider | null): void {
+  const registers = [registry];
+  const tableChanges = new Counter({ name: 'berth_table_changes_total', help: 'Route table swaps', registers });
+  store.onChange(() => tableChanges.inc());
+  new Gauge({
+    name: 'berth_routes',
+    help: 'Routes (host and path) in the table',
+    registers,
+    collect() {
+      this.set(store.current.pools.length);
+    },
+  });
+  new Gauge({
+    name: 'berth_endpoints',
+    help: 'Endpoints in the table, by readiness',
+    labelNames: ['ready'] as const,
+    registers,
+    collect() {
+      const endpoints = store.current.pools.flatMap((pool) => pool.endpoints);
+      const ready = endpoints.filter((endpoint) => endpoint.ready).length;
+      this.set({ ready: 'true' }, ready);
+      this.set({ ready: 'false' }, endpoints.length - ready);
+    },
+  });
+  if (!docker) return;
+  // Mirrors of the provider's own counters, so they cannot drift from /api/status.
+  const mirror = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  mirror('berth_docker_events_total', 'Docker events received', () => docker.status.eventsSeen);
+  mirror('berth_docker_resyncs_total', 'Periodic full re-lists of containers', () => docker.status.resyncs);
+  mirror('berth_docker_reconnects_total', 'Reconnections to the Docker events stream', () => docker.status.reconnects);
+  new Gauge({
+    name: 'berth_docker_connected',
+    help: '1 while the Docker events stream is connected',
+    registers,
+    collect() {
+      this.set(docker.status.connected ? 1 : 0);
+    },
+  });
+}

@@ -1,0 +1,66 @@
+// The route sources berth is configured with (Docker, the routes file) and the store they fill.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config/settings.js';
+import { createDockerClient } from './docker/client.js';
+import { DockerProvider } from './docker/provider.js';
+import { RoutesFileProvider } from './file/provider.js';
+import { RouteStore } from './routes/store.js';
+
+export interface Sources {
+  readonly store: RouteStore;
+  readonly docker: DockerProvider | null;
+  readonly file: RoutesFileProvider | null;
+  /** Resolves once every source has synced once. */
+  readonly synced: Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** On the same host and path, the file (operator intent) wins over Docker. */
+export const SOURCE_ORDER = ['file', 'docker'] as const;
+
+export function createStore(logger: Logger): RouteStore {
+  const store = new RouteStore(SOURCE_ORDER);
+  store.onChange((change) => {
+    logger.info({ version: change.version, added: change.added, removed: change.removed, changed: change.changed }, 'route table changed');
+    for (const conflict of change.conflicts) logger.warn({ code: conflict.code }, conflict.message);
+  });
+  return store;
+}
+
+export function createSources(config: Config, logger: Logger): Sources {
+  if (config.routesFile !== null && !existsSync(dirname(resolve(config.routesFile)))) {
+    throw new Error(`the folder of --routes-file ${config.routesFile} does not exist`);
+  }
+  const store = createStore(logger);
+  const docker = config.docker ? dockerProvider(config, store, logger) : null;
+  const file = config.routesFile === null ? null : new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }));
+  return {
+    store,
+    docker,
+    file,
+    synced: Promise.all([docker?.whenSynced(), file?.whenLoaded()]).then(() => undefined),
+    async start() {
+      docker?.start();
+      await file?.start();
+    },
+    async stop() {
+      docker?.stop();
+      await file?.stop();
+    },
+  };
+}
+
+function dockerProvider(config: Config, store: RouteStore, logger: Logger): DockerProvider {
+  return new DockerProvider({
+    client: createDockerClient(config.dockerHost.address),
+    address: config.dockerHost.url,
+    routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network },
+    store,
+    logger: logger.child({ component: 'docker' }),
+    resyncIntervalMs: config.resyncInterval,
+    reconnect: { initialMs: 100, maxMs: 10_000 },
+  });
+}
