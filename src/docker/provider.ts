@@ -56,6 +56,7 @@ export interface DockerStatus {
 }
 
 const SOURCE = 'docker';
+const NETWORK_SETTLE_MS = 250;
 
 export class DockerProvider {
   private readonly clock: Clock;
@@ -72,6 +73,8 @@ export class DockerProvider {
   private eventsSinceSync = 0;
   private lastStateFingerprint = '';
   private resyncTimer: { cancel(): void } | null = null;
+  private followUp: { cancel(): void } | null = null;
+  private checkSilence = false;
   private readonly synced: Promise<void>;
   private markSynced!: () => void;
   private state = {
@@ -120,6 +123,7 @@ export class DockerProvider {
   stop(): void {
     this.stopped = true;
     this.resyncTimer?.cancel();
+    this.followUp?.cancel();
     this.stream?.destroy();
   }
 
@@ -190,7 +194,10 @@ export class DockerProvider {
     this.state.eventsSeen++;
     this.eventsSinceSync++;
     this.track(event);
-    if (isRelevant(event)) void this.rebuild.request();
+    if (!isRelevant(event)) return;
+    void this.rebuild.request();
+    // Docker announces a network (dis)connect before the container list shows it: look again soon.
+    if (event.type === 'network') this.scheduleFollowUp();
   }
 
   private track(event: DockerEvent): void {
@@ -199,11 +206,17 @@ export class DockerProvider {
     else if (isRevival(event)) this.stopping.delete(event.containerId);
   }
 
+  private scheduleFollowUp(): void {
+    this.followUp?.cancel();
+    this.followUp = this.clock.setTimeout(() => void this.rebuild.request(), NETWORK_SETTLE_MS);
+  }
+
   private scheduleResync(): void {
     this.resyncTimer?.cancel();
     this.resyncTimer = this.clock.setTimeout(() => {
       if (this.stopped || !this.state.connected) return;
       this.state.resyncs++;
+      this.checkSilence = true;
       void this.rebuild.request().then(() => this.scheduleResync());
     }, this.options.resyncIntervalMs);
   }
@@ -213,7 +226,9 @@ export class DockerProvider {
     const containers = await this.options.client.listContainers();
     this.eventsSinceSync -= eventsBefore;
     const fingerprint = stateFingerprint(containers);
-    const changedUnannounced = this.state.synced && eventsBefore === 0 && fingerprint !== this.lastStateFingerprint;
+    // Only a periodic re-list may judge the stream: event-driven ones were announced.
+    const changedUnannounced = this.checkSilence && this.state.synced && eventsBefore === 0 && fingerprint !== this.lastStateFingerprint;
+    this.checkSilence = false;
     this.lastStateFingerprint = fingerprint;
     this.apply(containers);
     this.state.synced = true;

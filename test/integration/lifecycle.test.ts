@@ -101,6 +101,29 @@ describe('network choice without a network label', () => {
   });
 });
 
+describe('a container joining the --network while running', () => {
+  after(cleanup);
+
+  it('moves the route to that network promptly, though Docker announces the join before listing it', async () => {
+    const image = await busyboxImage();
+    const chosen = await createNetwork('chosen');
+    const berth = await startSyncedBerth(['--network', chosen]);
+    try {
+      const host = `${uniqueName('join')}.test`;
+      const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': host } });
+      const bridgeIp = await containerIp(app.name, 'bridge');
+      await waitFor(async () => (await berth.endpointsOf(host))[0]?.url === `http://${bridgeIp}:80`, { what: 'the route on the only network' });
+      await docker('network', 'connect', chosen, app.name);
+      const chosenIp = await containerIp(app.name, chosen);
+      await waitFor(async () => (await berth.endpointsOf(host))[0]?.url === `http://${chosenIp}:80`, { what: 'the route on the chosen network', timeoutMs: 2000, intervalMs: 20 });
+      assert.equal((await berth.request(host)).body, app.name);
+      assert.ok(!berth.logs.some((line) => line['code'] === 'BERTH_W_DOCKER_STREAM_SILENT'), 'no false alarm about the event stream');
+    } finally {
+      await berth.stop();
+    }
+  });
+});
+
 describe('starting up', () => {
   after(cleanup);
 
