@@ -38,6 +38,8 @@ export function createWorkerMetrics(): ProxyObserver {
   return trafficMetrics(registry);
 }
 
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 function trafficMetrics(registry: Registry): ProxyObserver {
   const registers = [registry];
   const requests = new Counter({ name: 'berth_requests_total', help: 'Requests answered, by route host and status class', labelNames: ['host', 'status_class'] as const, registers });
@@ -52,11 +54,20 @@ function trafficMetrics(registry: Registry): ProxyObserver {
   const retries = new Counter({ name: 'berth_retries_total', help: 'Requests replayed on another endpoint', registers });
   const connections = new Gauge({ name: 'berth_active_connections', help: 'Open client connections', registers });
   const websockets = new Gauge({ name: 'berth_active_websockets', help: 'Established WebSockets', registers });
+  // Label lookups hash their labels on every call: keep one child per label set instead.
+  const counted = new Map<string, Counter.Internal>();
+  const timed = new Map<string, Histogram.Internal<'host'>>();
   return {
     request(record) {
       const host = record.routeHost ?? 'none';
-      requests.inc({ host, status_class: `${Math.floor(record.status / 100)}xx` });
-      duration.observe({ host }, record.durationMs / 1000);
+      const statusClass = STATUS_CLASSES[Math.floor(record.status / 100)] ?? 'other';
+      const key = `${host} ${statusClass}`;
+      let counter = counted.get(key);
+      if (!counter) counted.set(key, (counter = requests.labels({ host, status_class: statusClass })));
+      counter.inc();
+      let histogram = timed.get(host);
+      if (!histogram) timed.set(host, (histogram = duration.labels({ host })));
+      histogram.observe(record.durationMs / 1000);
     },
     upstreamError: (code) => upstreamErrors.inc({ code }),
     retry: () => retries.inc(),
