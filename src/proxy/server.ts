@@ -10,10 +10,11 @@ import type { RouteStore } from '../routes/store.js';
 import type { Pool } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
 import { createForwarder } from './forwarder.js';
-import type { ProxyObserver } from './observer.js';
 import { upstreamRequestHeaders } from './headers.js';
-import { hostHeaderValues, MAX_TARGET_LENGTH, requestTarget } from './target.js';
-import { errorPage, notFoundDetail, statusTitle } from './pages.js';
+import type { ProxyObserver } from './observer.js';
+import { hostHeaderValues, requestTarget } from './target.js';
+import { notFoundDetail } from './pages.js';
+import { clientErrorStatus, rejectUpgrade, sendError, sendRedirect, statusLine } from './responses.js';
 import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
 
 export interface ProxyServerOptions {
@@ -35,7 +36,6 @@ export interface ProxyServer {
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
   shutdown(graceMs: number): Promise<void>;
 }
-
 
 export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const { store, logger, observer } = options;
@@ -94,8 +94,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
-    const status = clientErrorStatus(error.code, error.rawPacket);
-    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(`${statusLine(clientErrorStatus(error.code, error.rawPacket))}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   type Routed =
@@ -202,33 +201,6 @@ function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.Se
 /** The path the endpoint receives: its own base path, then the request path, prefix stripped if asked. */
 function upstreamPath(endpoint: Endpoint, path: string, pool: Pool): string {
   return (endpoint.basePath ?? '') + (endpoint.stripPrefix ? stripPathPrefix(path, pool.path) : path);
-}
-
-/** What to answer a request Node's parser refused; a request line alone over the limit is a 414. */
-export function clientErrorStatus(code: string | undefined, rawPacket: Buffer | undefined): number {
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
-  if (code !== 'HPE_HEADER_OVERFLOW') return 400;
-  const lineEnd = rawPacket?.indexOf(0x0a) ?? -1;
-  return lineEnd === -1 || lineEnd > MAX_TARGET_LENGTH ? 414 : 431;
-}
-
-function sendRedirect(res: http.ServerResponse, code: number, location: string): void {
-  const body = errorPage(code, `Moved to ${location}`);
-  res.writeHead(code, { location, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function sendError(res: http.ServerResponse, status: number, detail: string): void {
-  if (res.writableEnded) return;
-  const body = errorPage(status, detail);
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-function rejectUpgrade(socket: Duplex, status: number, detail: string): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = errorPage(status, detail);
-  socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function hasBody(req: http.IncomingMessage): boolean {
