@@ -61,6 +61,7 @@ function dockerProvider(config: Config, store: RouteStore, logger: Logger): Dock
     store,
     logger: logger.child({ component: 'docker' }),
     resyncIntervalMs: config.resyncInterval,
-    reconnect: { initialMs: 100, maxMs: 10_000 },
+    // A short cap: reconnecting to a local daemon is cheap, and routes must catch up within a second.
+    reconnect: { initialMs: 100, maxMs: 750 },
   });
 }

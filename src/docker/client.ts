@@ -6,11 +6,14 @@ import { Codes } from '../errors.js';
 import type { DockerAddress } from './address.js';
 import type { ContainerSummary } from './container.js';
 import { healthFromStatus } from './readiness.js';
+import { watchSocketFile } from './socket-watch.js';
 
 /** Newest Engine API this code knows; older daemons are spoken to in their own version. */
 const NEWEST_API = '1.47';
 const OLDEST_API = '1.24';
 const LIST_TIMEOUT_MS = 15_000;
+// A daemon that accepts connections but never answers must not hold berth for ever.
+const ANSWER_TIMEOUT_MS = 10_000;
 
 export interface DockerClient {
   /** Checks the daemon answers and settles the API version; returns it. */
@@ -18,6 +21,8 @@ export interface DockerClient {
   listContainers(): Promise<ContainerSummary[]>;
   /** Opens the events stream for containers and networks; destroy it to stop. */
   openEvents(): Promise<Readable>;
+  /** Calls wake when the daemon may be back (its unix socket created again); returns a stop function. */
+  watchForDaemon(wake: () => void): () => void;
 }
 
 export class DockerApiError extends Error {
@@ -31,14 +36,20 @@ export class DockerApiError extends Error {
 
 export function createDockerClient(address: DockerAddress): DockerClient {
   const docker = new Docker(address.kind === 'unix' ? { socketPath: address.socketPath } : { host: address.host, port: address.port, protocol: address.protocol });
+  // dockerode's types omit the options these two take at run time.
+  const withOptions = docker as unknown as {
+    ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
+    version(options: { abortSignal: AbortSignal }): Promise<{ ApiVersion?: string }>;
+  };
   // Before negotiation, paths go unversioned (docker-modem adds no prefix).
   const modem = docker.modem as { version?: string };
 
   return {
     async connect() {
       modem.version = undefined;
-      await docker.ping();
-      const info = (await docker.version()) as { ApiVersion?: string };
+      const bounded = () => ({ abortSignal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
+      await withOptions.ping(bounded());
+      const info = await withOptions.version(bounded());
       const server = info.ApiVersion ?? OLDEST_API;
       if (compareVersions(server, OLDEST_API) < 0) {
         throw new DockerApiError(Codes.dockerApiTooOld, `the Docker API ${server} is older than ${OLDEST_API}`);
@@ -55,7 +66,18 @@ export function createDockerClient(address: DockerAddress): DockerClient {
 
     async openEvents() {
       const filters = { type: ['container', 'network'] as Array<'container' | 'network'> };
-      return (await docker.getEvents({ filters })) as unknown as Readable;
+      // Bounded until the stream's headers arrive; an open stream may then stay quiet for ever.
+      const answered = new AbortController();
+      const timer = setTimeout(() => answered.abort(), ANSWER_TIMEOUT_MS);
+      try {
+        return (await docker.getEvents({ filters, abortSignal: answered.signal })) as unknown as Readable;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    watchForDaemon(wake) {
+      return address.kind === 'unix' ? watchSocketFile(address.socketPath, wake) : () => undefined;
     },
   };
 }

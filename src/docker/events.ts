@@ -7,6 +7,8 @@ export interface DockerEvent {
   /** Container id (also for network events, where Docker puts it in the attributes). */
   readonly containerId: string | null;
   readonly signal: string | null;
+  /** When the daemon logged it, in nanoseconds; null when the line does not say. */
+  readonly time: number | null;
 }
 
 const CONTAINER_ACTIONS = new Set(['start', 'die', 'stop', 'kill', 'destroy', 'pause', 'unpause', 'rename', 'restart', 'update']);
@@ -24,7 +26,7 @@ export function parseEvent(line: string): DockerEvent | undefined {
     return undefined;
   }
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const event = raw as { Type?: unknown; Action?: unknown; status?: unknown; id?: unknown; Actor?: { ID?: unknown; Attributes?: Record<string, unknown> } };
+  const event = raw as { Type?: unknown; Action?: unknown; status?: unknown; id?: unknown; time?: unknown; timeNano?: unknown; Actor?: { ID?: unknown; Attributes?: Record<string, unknown> } };
   const type = typeof event.Type === 'string' ? event.Type : 'container';
   const action = typeof event.Action === 'string' ? event.Action : typeof event.status === 'string' ? event.status : '';
   if (action === '') return undefined;
@@ -35,6 +37,7 @@ export function parseEvent(line: string): DockerEvent | undefined {
     action,
     containerId: typeof id === 'string' ? id : null,
     signal: typeof attributes['signal'] === 'string' ? attributes['signal'] : null,
+    time: typeof event.timeNano === 'number' ? event.timeNano : typeof event.time === 'number' ? event.time * 1e9 : null,
   };
 }
 

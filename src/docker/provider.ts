@@ -13,9 +13,10 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { createCoalescer } from '../util/coalescer.js';
 import type { DockerClient } from './client.js';
 import { containerRouting, type ContainerSummary, type RoutingOptions } from './container.js';
-import { isRelevant, isRevival, isTerminating, parseEvent, type DockerEvent } from './events.js';
+import { isRelevant, parseEvent } from './events.js';
 import { createLineSplitter } from './line-splitter.js';
 import { readiness } from './readiness.js';
+import { StoppingMarks } from './stopping.js';
 
 export interface DockerProviderOptions {
   readonly client: DockerClient;
@@ -62,7 +63,7 @@ export class DockerProvider {
   private readonly clock: Clock;
   private readonly backoff;
   private readonly rebuild;
-  private readonly stopping = new Map<string, number>();
+  private readonly stopping: StoppingMarks;
   private readonly loggedProblems = new Map<string, string>();
   private reports: ContainerReport[] = [];
   private readonly updateListeners: Array<() => void> = [];
@@ -91,6 +92,7 @@ export class DockerProvider {
   constructor(private readonly options: DockerProviderOptions) {
     this.clock = options.clock ?? systemClock;
     this.backoff = createBackoff(options.reconnect.initialMs, options.reconnect.maxMs);
+    this.stopping = new StoppingMarks(options.stoppingGraceMs ?? 60_000, () => this.clock.now());
     this.rebuild = createCoalescer(
       () => this.sync(),
       (error) => this.options.logger.error({ code: Codes.dockerList, err: error }, 'listing containers failed; keeping the last good routes'),
@@ -136,7 +138,7 @@ export class DockerProvider {
       }
       if (this.stopped) break;
       this.state.connected = false;
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.backoff.next()));
+      await this.pauseBeforeRetry();
       this.state.reconnects++;
     }
   }
@@ -168,9 +170,27 @@ export class DockerProvider {
 
     const why = await ended;
     this.resyncTimer?.cancel();
+    this.followUp?.cancel();
     this.stream = null;
     stream.destroy();
     if (!this.stopped) logger.warn({ address: this.options.address, reason: why }, 'Docker event stream lost; reconnecting');
+  }
+
+  /** Waits out the backoff; the daemon's socket appearing ends the wait at once. */
+  private pauseBeforeRetry(): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        timer.cancel();
+        unwatch();
+        resolve();
+      };
+      const timer = this.clock.setTimeout(end, this.backoff.next());
+      const unwatch = this.options.client.watchForDaemon(() => {
+        // The socket exists a moment before the daemon accepts on it: retry soon, not after the grown delay.
+        this.backoff.reset();
+        end();
+      });
+    });
   }
 
   private noteFailure(error: unknown): void {
@@ -193,17 +213,11 @@ export class DockerProvider {
     }
     this.state.eventsSeen++;
     this.eventsSinceSync++;
-    this.track(event);
+    this.stopping.note(event);
     if (!isRelevant(event)) return;
     void this.rebuild.request();
     // Docker announces a network (dis)connect before the container list shows it: look again soon.
     if (event.type === 'network') this.scheduleFollowUp();
-  }
-
-  private track(event: DockerEvent): void {
-    if (!event.containerId) return;
-    if (isTerminating(event)) this.stopping.set(event.containerId, this.clock.now());
-    else if (isRevival(event)) this.stopping.delete(event.containerId);
   }
 
   private scheduleFollowUp(): void {
@@ -249,7 +263,7 @@ export class DockerProvider {
       this.loggedOwn = where;
       if (own) this.options.logger.info({ container: own.name, networks: routing.ownNetworks }, 'berth runs in a container: containers are reached on the networks they share with it');
     }
-    this.forgetStopping(containers);
+    this.stopping.forget(new Set(containers.map((container) => container.id)));
     const specs: RouteSpec[] = [];
     const reports: ContainerReport[] = [];
     for (const container of [...containers].sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -274,15 +288,6 @@ export class DockerProvider {
     this.reports = reports;
     if (changed) for (const listener of this.updateListeners) listener();
     this.options.store.update(SOURCE, specs);
-  }
-
-  /** Stopping marks end when the container is gone, or after the grace if it kept running. */
-  private forgetStopping(containers: readonly ContainerSummary[]): void {
-    const running = new Set(containers.map((container) => container.id));
-    const grace = this.options.stoppingGraceMs ?? 60_000;
-    for (const [id, since] of this.stopping) {
-      if (!running.has(id) || this.clock.now() - since > grace) this.stopping.delete(id);
-    }
   }
 
   /** Each container's problems are logged when they change, not on every sync. */

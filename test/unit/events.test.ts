@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isRelevant, isRevival, isTerminating, parseEvent, type DockerEvent } from '../../src/docker/events.js';
 
 function event(overrides: Partial<DockerEvent>): DockerEvent {
-  return { type: 'container', action: 'start', containerId: 'abc', signal: null, ...overrides };
+  return { type: 'container', action: 'start', containerId: 'abc', signal: null, time: null, ...overrides };
 }
 
 function kill(signal: string | null): DockerEvent {
@@ -19,22 +19,27 @@ describe('parseEvent', () => {
       scope: 'local',
       time: 1700000000,
     });
-    assert.deepEqual(parseEvent(line), { type: 'container', action: 'start', containerId: 'abc123', signal: null });
+    assert.deepEqual(parseEvent(line), { type: 'container', action: 'start', containerId: 'abc123', signal: null, time: 1700000000e9 });
   });
 
   it('reads the signal of a kill event', () => {
     const line = JSON.stringify({ Type: 'container', Action: 'kill', Actor: { ID: 'abc', Attributes: { signal: '15' } } });
-    assert.deepEqual(parseEvent(line), { type: 'container', action: 'kill', containerId: 'abc', signal: '15' });
+    assert.deepEqual(parseEvent(line), { type: 'container', action: 'kill', containerId: 'abc', signal: '15', time: null });
   });
 
   it('reads an old-style event with status and id and no Type', () => {
     const line = JSON.stringify({ status: 'die', id: 'def456', from: 'busybox', time: 1700000000 });
-    assert.deepEqual(parseEvent(line), { type: 'container', action: 'die', containerId: 'def456', signal: null });
+    assert.deepEqual(parseEvent(line), { type: 'container', action: 'die', containerId: 'def456', signal: null, time: 1700000000e9 });
   });
 
   it('takes the container id of a network event from Actor.Attributes.container', () => {
     const line = JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: 'net789', Attributes: { container: 'abc123', name: 'front', type: 'bridge' } } });
-    assert.deepEqual(parseEvent(line), { type: 'network', action: 'connect', containerId: 'abc123', signal: null });
+    assert.deepEqual(parseEvent(line), { type: 'network', action: 'connect', containerId: 'abc123', signal: null, time: null });
+  });
+
+  it('takes the time in nanoseconds from timeNano when the line has it', () => {
+    const line = JSON.stringify({ Type: 'container', Action: 'kill', Actor: { ID: 'abc', Attributes: {} }, time: 1700000000, timeNano: 1700000000123456789 });
+    assert.equal(parseEvent(line)?.time, 1700000000123456789);
   });
 
   it('gives a network event without a container attribute no container id', () => {
