@@ -1,6 +1,7 @@
 // The Docker source: events are hints, the container list is the truth.
 // Open the event stream first, then list, so nothing falls in the gap; every relevant event,
 // every reconnect and a slow timer lead to one coalesced, single-flight rebuild.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -338,9 +339,10 @@ function ownNetworks(own: ContainerSummary): string[] {
   return Object.keys(own.networks).filter((name) => own.networks[name] !== '').sort();
 }
 
+/** A digest of what routing reads from the list, kept between syncs (the text would cost memory). */
 function stateFingerprint(containers: readonly ContainerSummary[]): string {
-  return containers
-    .map((c) => `${c.id} ${c.state} ${c.health ?? ''} ${JSON.stringify(c.networks)} ${JSON.stringify(c.labels)}`)
-    .sort()
-    .join('\n');
+  const lines = containers.map((c) => `${c.id} ${c.state} ${c.health ?? ''} ${JSON.stringify(c.networks)} ${JSON.stringify(c.labels)}`).sort();
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(line).update('\n');
+  return hash.digest('base64');
 }

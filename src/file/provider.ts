@@ -57,7 +57,10 @@ export class RoutesFileProvider {
   }
 
   async start(): Promise<void> {
-    const watcher = watch(dirname(this.path), { depth: 0, ignoreInitial: true, atomic: false });
+    const folder = dirname(this.path);
+    // Only the file matters: without this, every write to a neighbour (a log file) costs a stat.
+    const ignored = (path: string) => path !== folder && resolve(path) !== this.path;
+    const watcher = watch(folder, { depth: 0, ignoreInitial: true, atomic: false, ignored });
     this.watcher = watcher;
     const onEvent = (changed: string) => {
       if (resolve(changed) !== this.path) return;

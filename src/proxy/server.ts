@@ -67,10 +67,10 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     if (observer) report(observer, req, res, routed, exchange, started);
     if (routed.kind === 'error') return sendError(res, routed.status, routed.detail);
     if (routed.kind === 'redirect') return sendRedirect(res, routed.code, routed.location);
-    const { pool, endpoint, path } = routed;
+    const { pool, endpoint, path, host, matchPath } = routed;
     const replayable = !hasBody(req);
     req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, false));
-    forward(req, res, { pool, path, replayable, exchange }, endpoint, true);
+    forward(req, res, { pool, path, host, matchPath, replayable, exchange }, endpoint, true);
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -98,7 +98,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   });
 
   type Routed =
-    | { kind: 'forward'; pool: Pool; endpoint: Endpoint; path: string }
+    | { kind: 'forward'; pool: Pool; endpoint: Endpoint; path: string; host: string; matchPath: string }
     | { kind: 'redirect'; pool: Pool; location: string; code: number }
     | { kind: 'error'; status: number; detail: string };
 
@@ -117,13 +117,16 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     }
     const endpoint = pool.pick();
     if (!endpoint) return { kind: 'error', status: 503, detail: `No ready endpoint serves ${host}${pool.path} right now.` };
-    return { kind: 'forward', pool, endpoint, path };
+    return { kind: 'forward', pool, endpoint, path, host, matchPath: target.path };
   }
 
   /** What a retry needs to send the same request elsewhere. */
   interface Attempt {
     readonly pool: Pool;
     readonly path: string;
+    /** What the route was matched on, to match again in the latest table for a retry. */
+    readonly host: string;
+    readonly matchPath: string;
     readonly replayable: boolean;
     readonly exchange: Exchange;
   }
@@ -136,11 +139,13 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       const failure = classifyUpstreamError(error);
       observer?.upstreamError(failure.code);
       if (firstTry && !res.headersSent && mayRetry(req.method ?? 'GET', !attempt.replayable, failure)) {
-        const next = pool.pick(endpoint);
-        if (next && next !== endpoint) {
+        // The table may have moved on since the request arrived (a replica just left): ask the latest.
+        const latest = store.current.match(attempt.host, attempt.matchPath);
+        const next = latest?.redirect ? undefined : latest?.pick(endpoint);
+        if (latest && next && next.key !== endpoint.key) {
           observer?.retry();
           logger.debug({ code: failure.code, upstream: describe(endpoint), retry: describe(next) }, 'retrying on another endpoint');
-          return forward(req, res, attempt, next, false);
+          return forward(req, res, { ...attempt, pool: latest }, next, false);
         }
       }
       logger.warn({ code: failure.code, host: req.headers.host, path, upstream: describe(endpoint), err: error.message }, 'upstream request failed');

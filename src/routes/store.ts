@@ -1,4 +1,5 @@
 // Latest routes per source; a change rebuilds the table and swaps one reference.
+import { createHash } from 'node:crypto';
 import { RouteTable, type Pool } from './table.js';
 import type { Endpoint, Problem, RouteSpec } from './types.js';
 
@@ -57,12 +58,16 @@ export class RouteStore {
   }
 }
 
+/** A digest, not the text: a thousand routes' worth of fingerprint would outweigh the routes. */
 function fingerprintOf(specs: readonly RouteSpec[]): string {
-  return specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? JSON.stringify(spec.redirect) : endpointFingerprint(spec.endpoint)}`).sort().join('\n');
+  const lines = specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? JSON.stringify(spec.redirect) : endpointFingerprint(spec.endpoint)}`).sort();
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(line).update('\n');
+  return hash.digest('base64');
 }
 
-function endpointFingerprint(endpoint: Endpoint): string {
-  return JSON.stringify(endpoint, Object.keys(endpoint).sort());
+function endpointFingerprint(e: Endpoint): string {
+  return JSON.stringify([e.key, e.scheme, e.address, e.port, e.ready, e.notReadyReason, e.stripPrefix, e.container?.id, e.container?.name, e.origin, e.basePath, e.upstreamHost, e.verifyTls]);
 }
 
 function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableChange, 'added' | 'removed' | 'changed'> {

@@ -31,13 +31,13 @@ export class Pool {
     return this.cursor;
   }
 
-  /** The next ready endpoint, skipping `avoid` when another one exists. */
+  /** The next ready endpoint, skipping `avoid` (by key, so across tables) when another one exists. */
   pick(avoid?: Endpoint): Endpoint | undefined {
     const count = this.ready.length;
     if (count === 0) return undefined;
     for (let i = 0; i < count; i++) {
       const endpoint = this.ready[this.cursor++ % count]!;
-      if (endpoint !== avoid || count === 1) return endpoint;
+      if (endpoint.key !== avoid?.key || count === 1) return endpoint;
     }
     return undefined;
   }

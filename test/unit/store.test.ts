@@ -138,3 +138,14 @@ describe('RouteStore.update', () => {
     assert.equal(store.current.match('a.test', '/')!.pick()?.key, 'b');
   });
 });
+
+describe('RouteStore change detection', () => {
+  it('sees a renamed container as a change to its route', () => {
+    const store = new RouteStore(['docker']);
+    const endpoint = { key: 'c1/default', scheme: 'http' as const, address: '10.0.0.2', port: 80, ready: true, stripPrefix: false, container: { id: 'c1', name: 'old-name' } };
+    store.update('docker', [{ host: 'a.test', path: '/', source: 'docker', endpoint }]);
+    const change = store.update('docker', [{ host: 'a.test', path: '/', source: 'docker', endpoint: { ...endpoint, container: { id: 'c1', name: 'new-name' } } }]);
+    assert.deepEqual(change?.changed, ['a.test /']);
+    assert.equal(store.current.match('a.test', '/')?.endpoints[0]?.container?.name, 'new-name');
+  });
+});
