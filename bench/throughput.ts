@@ -1,0 +1,122 @@
+// Throughput: wrk (one thread, 64 connections) through each proxy to one fast origin on loopback,
+// every peer measured in the same run, in interleaved rounds so that drifting background load hits
+// them alike; figures are medians over the rounds, given as ratios to the origin hit directly and
+// to a bare http-proxy-3 loop.
+import type { Benchmark, BenchContext, TargetResult } from './benchmark.js';
+import { bareLoopName, startBareLoop } from './peers/bare-loop.js';
+import { berthName, startBerthPeer, type BerthVariant } from './peers/berth.js';
+import { startCaddy } from './peers/caddy.js';
+import { startHaproxy } from './peers/haproxy.js';
+import { ensurePeerPrograms } from './peers/install.js';
+import { startNginx } from './peers/nginx.js';
+import { startOrigin } from './peers/origin.js';
+import { APP_HOST, type Peer, type PeerSetup } from './peers/peer.js';
+import { startRedbird } from './peers/redbird.js';
+import { median } from './stats.js';
+import { markdownTable, ms, ratio } from './table.js';
+import { runWrk, type WrkResult } from './wrk.js';
+
+const CONNECTIONS = 64;
+
+const BERTH: BerthVariant = { workers: 1, accessLog: false };
+const BERTH_WORKERS: BerthVariant = { workers: 2, accessLog: false };
+const BERTH_ACCESS_LOG: BerthVariant = { workers: 1, accessLog: true };
+const BARE_LOOP = bareLoopName(1);
+
+type Starter = (setup: PeerSetup) => Promise<Peer>;
+
+const PROXIES: readonly Starter[] = [
+  startNginx,
+  startHaproxy,
+  startCaddy,
+  (setup) => startBareLoop(setup, 1),
+  (setup) => startBareLoop(setup, 2),
+  startRedbird,
+  (setup) => startBerthPeer(setup, BERTH),
+  (setup) => startBerthPeer(setup, BERTH_WORKERS),
+  (setup) => startBerthPeer(setup, BERTH_ACCESS_LOG),
+];
+
+const VARIANTS = [
+  { label: 'keep-alive', newConnections: false },
+  { label: 'new connection per request (Connection: close)', newConnections: true },
+] as const;
+
+interface Measured {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly failures: number;
+}
+
+export const throughput: Benchmark = {
+  name: 'throughput',
+  title: 'Throughput on loopback vs the peers (wrk, 1 thread, 64 connections)',
+  docker: false,
+  async run(context: BenchContext): Promise<TargetResult[]> {
+    const timing = context.quick ? { rounds: 1, warmup: 1, seconds: 3 } : { rounds: 3, warmup: 2, seconds: 6 };
+    await ensurePeerPrograms();
+    // Started processes are registered for cleanup (processes.ts), also when a later one fails.
+    const origin = await startOrigin(context.dir);
+    const setup = { originPort: origin.port, dir: context.dir };
+    const peers = [origin];
+    for (const start of PROXIES) peers.push(await start(setup));
+    console.log(`${timing.rounds} round(s) of ${timing.seconds} s per target and variant, after a ${timing.warmup} s warm-up; medians over rounds.`);
+    const measured = await measureAll(peers, timing);
+    for (const peer of peers) await peer.stop();
+
+    for (const variant of VARIANTS) {
+      const direct = measured(origin.name, variant.newConnections);
+      const bare = measured(BARE_LOOP, variant.newConnections);
+      console.log(`\n${variant.label}: ratios are to the origin hit directly and to the bare loop, measured in this run.\n`);
+      console.log(
+        markdownTable(
+          ['target', 'req/s', 'x direct', 'x bare loop', 'p50', 'p99', 'failed'],
+          peers.map((peer) => {
+            const m = measured(peer.name, variant.newConnections);
+            return [peer.name, m.rps.toFixed(0), ratio(m.rps / direct.rps), ratio(m.rps / bare.rps), ms(m.p50), ms(m.p99), String(m.failures)];
+          }),
+        ),
+      );
+    }
+
+    const versus = (a: string, b: string) => ({ keepAlive: measured(a, false).rps / measured(b, false).rps, close: measured(a, true).rps / measured(b, true).rps });
+    const target = (text: string, a: string, b: string, atLeast: number): TargetResult => {
+      const r = versus(a, b);
+      return { target: text, measured: `${ratio(r.keepAlive)} keep-alive (${ratio(r.close)} new connections)`, met: r.keepAlive >= atLeast };
+    };
+    const logCost = versus(berthName(BERTH_ACCESS_LOG), berthName(BERTH));
+    console.log(`\nAccess log on / off (berth, one process): ${ratio(logCost.keepAlive)} keep-alive, ${ratio(logCost.close)} new connections.`);
+    return [
+      target('berth (one process) >= 0.9x the bare http-proxy loop', berthName(BERTH), BARE_LOOP, 0.9),
+      target('berth --workers 2 >= 1.0x Caddy', berthName(BERTH_WORKERS), 'Caddy', 1.0),
+      target('berth (one process) >= 3x redbird', berthName(BERTH), 'redbird', 3),
+    ];
+  },
+};
+
+/** Warms every peer up, then runs the rounds; returns the medians of a peer and variant. */
+async function measureAll(peers: readonly Peer[], timing: { rounds: number; warmup: number; seconds: number }): Promise<(name: string, newConnections: boolean) => Measured> {
+  const results = new Map<string, WrkResult[]>();
+  const key = (name: string, newConnections: boolean) => `${name}|${newConnections}`;
+  const wrk = (peer: Peer, newConnections: boolean, seconds: number) => runWrk({ port: peer.port, host: APP_HOST, connections: CONNECTIONS, seconds, newConnections });
+  for (const variant of VARIANTS) for (const peer of peers) await wrk(peer, variant.newConnections, timing.warmup);
+  for (let round = 0; round < timing.rounds; round++) {
+    for (const variant of VARIANTS) {
+      for (const peer of peers) {
+        const runs = results.get(key(peer.name, variant.newConnections)) ?? [];
+        runs.push(await wrk(peer, variant.newConnections, timing.seconds));
+        results.set(key(peer.name, variant.newConnections), runs);
+      }
+    }
+  }
+  return (name, newConnections) => {
+    const runs = results.get(key(name, newConnections)) ?? [];
+    return {
+      rps: median(runs.map((run) => run.requestsPerSecond)),
+      p50: median(runs.map((run) => run.p50Ms)),
+      p99: median(runs.map((run) => run.p99Ms)),
+      failures: runs.reduce((sum, run) => sum + run.failures, 0),
+    };
+  };
+}
