@@ -8,7 +8,8 @@ const TOKEN_KEY = 'berth.adminToken';
 /** The server sends a comment every 15 s: this much silence means the connection is gone. */
 const STALE_MS = 40_000;
 const BACKOFF = { initialMs: 500, maxMs: 8_000 };
-const CHANGES_SHOWN = 20;
+/** Changes listed openly; older ones (the server keeps 50) sit behind a disclosure. */
+const CHANGES_SHOWN = 8;
 
 const byTestId = (id, root = document) => root.querySelector(`[data-testid="${id}"]`);
 
@@ -128,6 +129,7 @@ function askForToken(refused) {
   error.hidden = !refused;
   error.textContent = refused ? 'berth refused that token. Check BERTH_ADMIN_TOKEN and try again.' : '';
   form.hidden = false;
+  byTestId('forget-token').hidden = true;
   byTestId('waiting').hidden = true;
   byTestId('content').hidden = true;
   byTestId('status').hidden = true;
@@ -147,11 +149,12 @@ function askForToken(refused) {
 
 // ---------------------------------------------------------------- the connection
 
-function setConnection(state, text) {
+function setConnection(state, text, why = '') {
   const pill = byTestId('connection');
   pill.dataset.state = state;
   pill.textContent = text;
-  const tones = { live: 'ok', connecting: 'muted', reconnecting: 'warn', offline: 'bad', token: 'warn' };
+  pill.title = why;
+  const tones = { live: 'ok', connecting: 'muted', reconnecting: 'warn', token: 'warn' };
   setTone(pill, tones[state]);
   document.documentElement.dataset.connection = state;
 }
@@ -159,8 +162,8 @@ function setConnection(state, text) {
 let activeStream = null;
 
 /**
- * Reads the stream until it ends. Resolves with 'unauthorized', or with 'closed' and whether any
- * snapshot arrived; throws on network errors.
+ * Reads the stream until it ends or fails. Resolves with its outcome ('unauthorized', 'closed' or
+ * 'failed' with the error) and whether any snapshot arrived; never throws.
  */
 async function readStream(onSnapshot) {
   const controller = new AbortController();
@@ -222,7 +225,8 @@ async function connectForever(onSnapshot) {
     }
     if (result.received) delay = BACKOFF.initialMs;
     const seconds = Math.max(1, Math.round(delay / 1000));
-    setConnection('reconnecting', `reconnecting in ${seconds} s`);
+    const why = result.outcome === 'failed' ? String(result.error?.message ?? result.error) : 'berth closed the stream';
+    setConnection('reconnecting', 'disconnected, retrying', `${why}; next try in ${seconds} s`);
     byTestId('content').dataset.stale = 'true';
     await sleep(delay);
     delay = Math.min(delay * 2, BACKOFF.maxMs);
@@ -260,6 +264,7 @@ function render(snapshot) {
   drawPart('containers', snapshot.containers, drawContainers);
   drawPart('routes-file', snapshot.status?.routesFile ?? null, drawRoutesFile);
   drawPart('changes', snapshot.changes, drawChanges);
+  drawAttention(snapshot);
   document.title = titleFor(snapshot);
 }
 
@@ -318,7 +323,22 @@ function drawRoutesFileFact(file) {
   if (!file) return;
   fact.dataset.state = file.state;
   const tones = { ok: 'ok', loading: 'muted', invalid: 'bad', missing: 'warn' };
-  drawFact('routes-file', file.state, tones[file.state], file.state === 'ok' || file.state === 'invalid' ? plural(file.routes, 'route') : null);
+  const details = { ok: plural(file.routes, 'route'), invalid: `last good kept: ${plural(file.routes, 'route')}` };
+  drawFact('routes-file', file.state, tones[file.state], details[file.state] ?? null);
+}
+
+/** A header link to what needs a person: skipped containers first, then conflicts. */
+function drawAttention({ containers, conflicts }) {
+  const troubled = containers.filter((c) => c.problems.length > 0).length;
+  const fact = byTestId('attention');
+  fact.hidden = troubled === 0 && conflicts.length === 0;
+  const parts = [];
+  if (troubled > 0) parts.push(`${plural(troubled, 'container')} with problems`);
+  if (conflicts.length > 0) parts.push(plural(conflicts.length, 'conflict'));
+  const link = byTestId('attention-link');
+  link.textContent = parts.join(', ');
+  link.href = troubled > 0 ? '#containers' : '#conflicts';
+  setTone(link, troubled > 0 ? 'bad' : 'warn');
 }
 
 // ---- conflicts
@@ -348,11 +368,18 @@ function hostText(host) {
   return host === '*' ? h('span', { className: 'any-host', text: 'any host' }) : h('span', { className: 'host', text: host });
 }
 
+/** By host as a person looks for it (a wildcard by its domain, "any host" last), then by path. */
+function routeOrder(a, b) {
+  const anyHost = (route) => (route.host === '*' ? 1 : 0);
+  const domain = (route) => route.host.replace(/^\*\./, '');
+  return anyHost(a) - anyHost(b) || domain(a).localeCompare(domain(b)) || a.host.localeCompare(b.host) || a.path.localeCompare(b.path);
+}
+
 function drawRoutes(routes) {
   byTestId('route-count').textContent = String(routes.length);
   byTestId('routes-empty').hidden = routes.length > 0;
   byTestId('routes').closest('table').hidden = routes.length === 0;
-  byTestId('routes').replaceChildren(...routes.map(routeRow));
+  byTestId('routes').replaceChildren(...[...routes].sort(routeOrder).map(routeRow));
 }
 
 function routeRow(route) {
@@ -362,7 +389,12 @@ function routeRow(route) {
     { testid: 'route', data: { host: route.host, path: route.path, source: route.source } },
     h('th', { className: 'route-name', data: { label: 'Route' } }, h('span', { className: 'route-line' }, hostText(route.host), h('code', { className: 'path', text: route.path }))),
     h('td', { className: 'source', data: { label: 'Source' } }, h('span', { className: 'tag', text: route.source, data: { source: route.source } })),
-    h('td', { className: 'targets', data: { label: 'Goes to' } }, route.redirect ? redirectBlock(route.redirect) : endpointList(route.endpoints)),
+    h(
+      'td',
+      { className: 'targets', data: { label: 'Goes to' } },
+      route.redirect ? redirectBlock(route.redirect) : endpointList(route.endpoints),
+      !route.redirect && route.endpoints.length > 0 && readyCount === 0 ? h('p', { className: 'unavailable', testid: 'unavailable', text: 'no endpoint is ready: requests get 503' }) : null,
+    ),
   );
   if (!route.redirect && readyCount === 0) row.dataset.severity = 'bad';
   return row;
@@ -382,7 +414,9 @@ function redirectBlock(redirect) {
 
 function endpointList(endpoints) {
   if (endpoints.length === 0) return h('p', { className: 'not-ready', text: 'no endpoints: requests get 503' });
-  return h('ul', { className: 'plain endpoints' }, ...endpoints.map(endpointItem));
+  const name = (endpoint) => endpoint.container ?? endpoint.origin ?? '';
+  const sorted = [...endpoints].sort((a, b) => name(a).localeCompare(name(b), undefined, { numeric: true }) || a.url.localeCompare(b.url));
+  return h('ul', { className: 'plain endpoints' }, ...sorted.map(endpointItem));
 }
 
 function endpointItem(endpoint) {
@@ -445,8 +479,12 @@ function containerRoute(route) {
     { className: 'container-route', data: { host: route.host ?? '*', path: route.path } },
     hostText(route.host ?? '*'),
     h('code', { className: 'path', text: route.path }),
-    h('span', { className: 'arrow', text: ' → ' }),
-    h('code', { className: 'url', text: `${route.scheme}://${route.address.includes(':') ? `[${route.address}]` : route.address}:${route.port}` }),
+    h(
+      'span',
+      { className: 'target' },
+      h('span', { className: 'arrow', text: '→ ' }),
+      h('code', { className: 'url', text: `${route.scheme}://${route.address.includes(':') ? `[${route.address}]` : route.address}:${route.port}` }),
+    ),
   );
 }
 
@@ -466,6 +504,11 @@ function drawRoutesFile(file) {
 function drawChanges(changes) {
   byTestId('changes-empty').hidden = changes.length > 0;
   byTestId('changes').replaceChildren(...changes.slice(0, CHANGES_SHOWN).map(changeItem));
+  const older = changes.slice(CHANGES_SHOWN);
+  const details = byTestId('older-changes');
+  details.hidden = older.length === 0;
+  details.querySelector('summary').textContent = `${plural(older.length, 'older change')}`;
+  byTestId('older-changes-list').replaceChildren(...older.map(changeItem));
 }
 
 function changeItem(change) {
@@ -483,7 +526,7 @@ function changeItem(change) {
       : h(
           'ul',
           { className: 'plain change-lines' },
-          ...lines.map(([kind, sign, route]) => h('li', { className: 'change-line', data: { kind }, title: kind }, h('span', { className: 'sign', text: sign }), route)),
+          ...lines.map(([kind, sign, route]) => h('li', { className: 'change-line', testid: 'change-line', data: { kind }, title: kind }, h('span', { className: 'sign', text: sign }), route)),
         ),
   );
 }
