@@ -61,10 +61,12 @@ export function createAdminServer(options: AdminOptions): AdminServer {
     '/api/changes': () => ({ status: 200, body: { changes: changes() } }),
   };
 
+  const endpoints = [...Object.keys(api), '/api/stream', '/metrics', '/'];
+
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(req, res, { status: 405, body: { error: 'only GET' } });
-    if (path === '/' || path.startsWith('/dashboard/')) return sendDashboard(req, res, path);
+    if (path === '/' || path.startsWith('/dashboard/')) return sendDashboard(req, res, path, endpoints);
     if (options.token !== null && !OPEN_PATHS.has(path) && !bearerMatches(req.headers.authorization, options.token)) {
       res.setHeader('www-authenticate', 'Bearer realm="berth admin"');
       return sendJson(req, res, { status: 401, body: { error: 'a valid bearer token is required' } });
@@ -72,7 +74,7 @@ export function createAdminServer(options: AdminOptions): AdminServer {
     if (path === '/metrics') return void sendMetrics(res);
     if (path === '/api/stream') return stream.subscribe(res);
     const handler = api[path];
-    sendJson(req, res, handler ? handler() : { status: 404, body: { error: `no such endpoint: ${path}`, endpoints: [...Object.keys(api), '/api/stream', '/metrics', '/'] } });
+    sendJson(req, res, handler ? handler() : { status: 404, body: { error: `no such endpoint: ${path}`, endpoints } });
   });
 
   async function sendMetrics(res: http.ServerResponse): Promise<void> {
@@ -92,9 +94,9 @@ export function createAdminServer(options: AdminOptions): AdminServer {
 }
 
 /** The dashboard is static files; it asks for the token itself and sends it with its API calls. */
-function sendDashboard(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+function sendDashboard(req: http.IncomingMessage, res: http.ServerResponse, path: string, endpoints: readonly string[]): void {
   if (path === '/' && !String(req.headers.accept ?? '').includes('text/html')) {
-    return sendJson(req, res, { status: 200, body: { name: 'berth admin', endpoints: ['/healthz', '/readyz', '/api/routes', '/api/containers', '/api/status', '/api/changes', '/api/stream', '/metrics'] } });
+    return sendJson(req, res, { status: 200, body: { name: 'berth admin', endpoints } });
   }
   const name = path === '/' ? 'index.html' : path.slice('/dashboard/'.length);
   const type = DASHBOARD_TYPES[name.slice(name.lastIndexOf('.'))];

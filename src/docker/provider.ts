@@ -1,7 +1,6 @@
 // The Docker source: events are hints, the container list is the truth.
 // Open the event stream first, then list, so nothing falls in the gap; every relevant event,
 // every reconnect and a slow timer lead to one coalesced, single-flight rebuild.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -12,6 +11,7 @@ import type { Problem, RouteSpec } from '../routes/types.js';
 import { createBackoff } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createCoalescer } from '../util/coalescer.js';
+import { digestOfLines } from '../util/digest.js';
 import type { DockerClient } from './client.js';
 import { containerRouting, type ContainerSummary, type RoutingOptions } from './container.js';
 import { isRelevant, parseEvent } from './events.js';
@@ -67,6 +67,7 @@ export class DockerProvider {
   private readonly stopping: StoppingMarks;
   private readonly loggedProblems = new Map<string, string>();
   private reports: ContainerReport[] = [];
+  private reportsDigest = digestOfLines([]);
   private readonly updateListeners: Array<() => void> = [];
   private loggedOwn = '';
   private stream: Readable | null = null;
@@ -109,12 +110,12 @@ export class DockerProvider {
     return this.reports;
   }
 
-  /** Resolves after the first complete sync. */
   /** Called after every sync that changed what /api/containers shows. */
   onUpdate(listener: () => void): void {
     this.updateListeners.push(listener);
   }
 
+  /** Resolves after the first complete sync. */
   whenSynced(): Promise<void> {
     return this.synced;
   }
@@ -264,7 +265,10 @@ export class DockerProvider {
       this.loggedOwn = where;
       if (own) this.options.logger.info({ container: own.name, networks: routing.ownNetworks }, 'berth runs in a container: containers are reached on the networks they share with it');
     }
-    this.stopping.forget(new Set(containers.map((container) => container.id)));
+    const running = new Set(containers.map((container) => container.id));
+    this.stopping.forget(running);
+    // Gone containers' entries would otherwise pile up under churn.
+    for (const id of this.loggedProblems.keys()) if (!running.has(id)) this.loggedProblems.delete(id);
     const specs: RouteSpec[] = [];
     const reports: ContainerReport[] = [];
     for (const container of [...containers].sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -285,8 +289,10 @@ export class DockerProvider {
         problems: result.problems,
       });
     }
-    const changed = JSON.stringify(reports) !== JSON.stringify(this.reports);
+    const reportsDigest = digestOfLines(reports.map((report) => JSON.stringify(report)));
+    const changed = reportsDigest !== this.reportsDigest;
     this.reports = reports;
+    this.reportsDigest = reportsDigest;
     if (changed) for (const listener of this.updateListeners) listener();
     this.options.store.update(SOURCE, specs);
   }
@@ -341,8 +347,5 @@ function ownNetworks(own: ContainerSummary): string[] {
 
 /** A digest of what routing reads from the list, kept between syncs (the text would cost memory). */
 function stateFingerprint(containers: readonly ContainerSummary[]): string {
-  const lines = containers.map((c) => `${c.id} ${c.state} ${c.health ?? ''} ${JSON.stringify(c.networks)} ${JSON.stringify(c.labels)}`).sort();
-  const hash = createHash('sha256');
-  for (const line of lines) hash.update(line).update('\n');
-  return hash.digest('base64');
+  return digestOfLines(containers.map((c) => `${c.id} ${c.state} ${c.health ?? ''} ${JSON.stringify(c.networks)} ${JSON.stringify(c.labels)}`));
 }

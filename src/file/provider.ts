@@ -62,8 +62,8 @@ export class RoutesFileProvider {
     const ignored = (path: string) => path !== folder && resolve(path) !== this.path;
     const watcher = watch(folder, { depth: 0, ignoreInitial: true, atomic: false, ignored });
     this.watcher = watcher;
-    const onEvent = (changed: string) => {
-      if (resolve(changed) !== this.path) return;
+    // `ignored` lets through nothing but the file (and the folder, which has no add/change/unlink).
+    const onEvent = () => {
       void this.reload.request();
       // chokidar drops a change that follows another within 50 ms: look again once things settle.
       if (this.trailing) clearTimeout(this.trailing);

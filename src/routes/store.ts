@@ -1,5 +1,5 @@
 // Latest routes per source; a change rebuilds the table and swaps one reference.
-import { createHash } from 'node:crypto';
+import { digestOfLines } from '../util/digest.js';
 import { RouteTable, type Pool } from './table.js';
 import type { Endpoint, Problem, RouteSpec } from './types.js';
 
@@ -60,10 +60,7 @@ export class RouteStore {
 
 /** A digest, not the text: a thousand routes' worth of fingerprint would outweigh the routes. */
 function fingerprintOf(specs: readonly RouteSpec[]): string {
-  const lines = specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? JSON.stringify(spec.redirect) : endpointFingerprint(spec.endpoint)}`).sort();
-  const hash = createHash('sha256');
-  for (const line of lines) hash.update(line).update('\n');
-  return hash.digest('base64');
+  return digestOfLines(specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? JSON.stringify(spec.redirect) : endpointFingerprint(spec.endpoint)}`));
 }
 
 function endpointFingerprint(e: Endpoint): string {

@@ -1,11 +1,11 @@
 // Runs berth as users do (the built CLI in a child process) and talks to it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { cleanup } from './docker.js';
+import { httpRequest, type HttpResponse } from './http.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -22,11 +22,7 @@ export interface EndpointView {
   readonly notReadyReason: string | null;
 }
 
-export interface Response {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
+export type Response = HttpResponse;
 
 export class RunningBerth {
   readonly logs: LogLine[] = [];
@@ -142,18 +138,6 @@ export async function startSyncedBerth(args: readonly string[] = [], env: NodeJS
 }
 
 export function request(options: { port: number; path: string; method: string; headers: Record<string, string>; timeoutMs: number; host?: string }): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: options.host ?? '127.0.0.1', port: options.port, path: options.path, method: options.method, headers: options.headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`request to :${options.port}${options.path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
+  const { port, path, method, headers, timeoutMs } = options;
+  return httpRequest({ host: options.host ?? '127.0.0.1', port, path }, { method, headers, timeoutMs });
 }
