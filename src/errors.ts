@@ -34,6 +34,15 @@ export const Codes = {
   upstreamReset: 'BERTH_E_UPSTREAM_RESET',
   upstreamTimeout: 'BERTH_E_UPSTREAM_TIMEOUT',
   upstreamOther: 'BERTH_E_UPSTREAM',
+  upstreamConnectTimeout: 'BERTH_E_UPSTREAM_CONNECT_TIMEOUT',
+  requestTarget: 'BERTH_E_REQUEST_TARGET',
+  requestHost: 'BERTH_E_REQUEST_HOST',
+  requestEncoded: 'BERTH_E_REQUEST_ENCODED',
+  requestHeaders: 'BERTH_E_REQUEST_HEADERS',
+  requestMethod: 'BERTH_E_REQUEST_METHOD',
+  requestFraming: 'BERTH_E_REQUEST_FRAMING',
+  noRoute: 'BERTH_E_NO_ROUTE',
+  noEndpoint: 'BERTH_E_NO_ENDPOINT',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

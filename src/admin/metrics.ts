@@ -60,7 +60,8 @@ function trafficMetrics(registry: Registry): ProxyObserver {
   return {
     request(record) {
       const host = record.routeHost ?? 'none';
-      const statusClass = STATUS_CLASSES[Math.floor(record.status / 100)] ?? 'other';
+      // A client that left before the end got no answer worth a status class.
+      const statusClass = record.aborted ? 'aborted' : (STATUS_CLASSES[Math.floor(record.status / 100)] ?? 'other');
       const key = `${host} ${statusClass}`;
       let counter = counted.get(key);
       if (!counter) counted.set(key, (counter = requests.labels({ host, status_class: statusClass })));

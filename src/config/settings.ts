@@ -1,4 +1,5 @@
 // Every setting, declared once: flag, environment variable, default and help.
+import { ENCODED_CHARS, type EncodedChar } from '../proxy/target.js';
 import { DEFAULT_DOCKER_HOST, parseDockerHost, type DockerAddress } from '../docker/address.js';
 import { parseAddressList } from './cidr.js';
 import { parseBoolean, parseCount, parseDuration, parseFraction, parseListenAddress, parseOneOf, parsePort, parseText, type Parsed } from './values.js';
@@ -31,6 +32,13 @@ function parseLabelPrefix(raw: string): Parsed<string> {
 function parseDomain(raw: string): Parsed<string> {
   const domain = raw.trim().toLowerCase().replace(/^\.+|\.+$/g, '');
   return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) ? { ok: true, value: domain } : { ok: false, problem: `"${raw}" is not a domain name` };
+}
+
+function parseEncodedChars(raw: string): Parsed<ReadonlySet<EncodedChar>> {
+  const names = raw.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !(ENCODED_CHARS as readonly string[]).includes(name));
+  if (unknown.length > 0) return { ok: false, problem: `"${unknown.join(', ')}" is not one of ${ENCODED_CHARS.join(', ')}` };
+  return { ok: true, value: new Set(names as EncodedChar[]) };
 }
 
 export const settings = {
@@ -78,11 +86,25 @@ export const settings = {
   }),
   logLevel: setting({ flag: 'log-level', help: 'trace, debug, info, warn, error or fatal', default: fixed('info'), parse: parseOneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const) }),
   resyncInterval: setting({ flag: 'resync-interval', help: 'full re-list of containers, besides events', default: fixed('30s'), parse: parseDuration }),
-  upstreamTimeout: setting({ flag: 'upstream-timeout', help: 'longest wait for an upstream to send data before 504', default: fixed('60s'), parse: parseDuration }),
+  connectTimeout: setting({ flag: 'connect-timeout', help: 'longest wait for an upstream to accept a connection before 504 (or another endpoint)', default: fixed('5s'), parse: parseDuration }),
+  upstreamTimeout: setting({ flag: 'upstream-timeout', help: 'longest silence from a connected upstream (response head, then body) before 504', default: fixed('60s'), parse: parseDuration }),
   headerTimeout: setting({ flag: 'header-timeout', help: 'longest time a client may take to send request headers', default: fixed('15s'), parse: parseDuration }),
   requestTimeout: setting({ flag: 'request-timeout', help: 'longest time a client may take to send a whole request, body included', default: fixed('5m'), parse: parseDuration }),
   idleTimeout: setting({ flag: 'idle-timeout', help: 'how long an idle client keep-alive connection stays open', default: fixed('60s'), parse: parseDuration }),
   websocketIdleTimeout: setting({ flag: 'websocket-idle-timeout', help: 'a WebSocket with no traffic either way for this long is closed', default: fixed('10m'), parse: parseDuration }),
+  allowEncoded: setting({
+    flag: 'allow-encoded',
+    help: 'encoded characters a path may hold on every route (slash = %2F, backslash = %5C, nul = %00), comma-separated; others get 400',
+    default: fixed(''),
+    parse: parseEncodedChars,
+  }),
+  keepUnderscoreHeaders: setting({
+    flag: 'keep-underscore-headers',
+    help: 'forward request header names that hold "_" (dropped by default: CGI servers read X_Forwarded_For as X-Forwarded-For)',
+    default: fixed('false'),
+    parse: parseBoolean,
+    boolean: true,
+  }),
   shutdownTimeout: setting({ flag: 'shutdown-timeout', help: 'how long in-flight requests may take to finish on SIGTERM', default: fixed('10s'), parse: parseDuration }),
 } as const;
 

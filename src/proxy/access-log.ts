@@ -12,6 +12,7 @@ export function createAccessLog(logger: Logger, sampleRate: number, random: () =
           method: record.method,
           path: record.path,
           status: record.status,
+          ...(record.code ? { code: record.code } : {}),
           durationMs: Math.round(record.durationMs * 100) / 100,
           bytes: record.bytes,
           upstream: record.upstream,

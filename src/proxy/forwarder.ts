@@ -1,26 +1,24 @@
-// The http-proxy-3 instance and upstream connection pools: the only module that knows them.
+// Upstream connections: keep-alive pools, plain requests (berth's own sender) and WebSockets
+// (http-proxy-3). The only module that knows either.
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ProxyServer } from 'http-proxy-3';
 import type { Endpoint } from '../routes/types.js';
-import { removeHopByHop } from './headers.js';
-import { UPSTREAM_TIMEOUT } from './upstream-errors.js';
+import { CONNECT_TIMEOUT, UPSTREAM_TIMEOUT } from './upstream-errors.js';
+import { sendUpstream, type Deadlines, type UpstreamHead } from './upstream.js';
 
 export type ForwardError = (error: Error) => void;
 
 export interface Forwarder {
-  web(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint, onError: ForwardError): void;
-  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, endpoint: Endpoint, onError: ForwardError): void;
+  web(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint, head: UpstreamHead, onError: ForwardError): void;
+  /** `path` is sent as it is; `req.headers` must already be the upstream's. */
+  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, endpoint: Endpoint, path: string, onError: ForwardError): void;
   close(): void;
 }
 
-/** Containers mostly carry self-signed certificates; outside sites from the routes file are verified. */
-function perEndpoint(endpoint: Endpoint) {
-  return { secure: endpoint.verifyTls === true, changeOrigin: endpoint.upstreamHost === true };
-}
-
 export interface ForwarderOptions {
+  readonly connectTimeoutMs: number;
   readonly upstreamTimeoutMs: number;
   /** A WebSocket with no traffic either way for this long is closed. */
   readonly websocketIdleMs: number;
@@ -28,31 +26,36 @@ export interface ForwarderOptions {
   readonly onWebSocket?: (delta: 1 | -1) => void;
 }
 
+/** Containers mostly carry self-signed certificates; outside sites from the routes file are verified. */
+function tlsOptions(endpoint: Endpoint): https.RequestOptions {
+  return { rejectUnauthorized: endpoint.verifyTls === true };
+}
+
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const agents = {
     http: new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
     https: new https.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
   };
-  const proxy = new ProxyServer({ xfwd: false, changeOrigin: false, prependPath: false, secure: false });
-  const targets = new WeakMap<Endpoint, URL>();
+  const deadlines: Deadlines = { connectMs: options.connectTimeoutMs, idleMs: options.upstreamTimeoutMs };
+  // toProxy: the path is taken as given, never re-parsed with WHATWG URL (which reads `\` as `/`).
+  const proxy = new ProxyServer({ xfwd: false, changeOrigin: false, prependPath: false, toProxy: true, secure: false });
+  const wsTargets = new WeakMap<Endpoint, URL>();
+  const wsPaths = new WeakMap<http.IncomingMessage, string>();
 
-  proxy.on('proxyReq', (proxyReq) => {
-    proxyReq.setTimeout(options.upstreamTimeoutMs, () => {
-      proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: UPSTREAM_TIMEOUT }));
-    });
-  });
-  proxy.on('proxyRes', (proxyRes, _req, res) => {
-    removeHopByHop(proxyRes.headers);
-    // The client asked to close: say so, rather than echo the upstream's choice.
-    if (!(res as http.ServerResponse).shouldKeepAlive) proxyRes.headers['connection'] = 'close';
-    // A response cut short upstream must be cut short for the client too, not left hanging.
-    proxyRes.once('close', () => {
-      if (!proxyRes.complete) (res as http.ServerResponse).destroy();
-    });
-  });
   const { onWebSocket, websocketIdleMs } = options;
-  proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
-    proxyReq.once('upgrade', () => {
+  proxy.on('proxyReqWs', (proxyReq, req, socket) => {
+    // The head is written at end(), after this event: the exact path goes in now.
+    proxyReq.path = wsPaths.get(req) ?? proxyReq.path;
+    proxyReq.once('socket', (upstream) => {
+      if (!upstream.connecting) return;
+      const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error('upstream did not accept the connection in time'), { code: CONNECT_TIMEOUT })), deadlines.connectMs);
+      upstream.once('connect', () => clearTimeout(timer));
+      proxyReq.once('close', () => clearTimeout(timer));
+    });
+    // The handshake has the same deadline as any request; the tunnel then has its own idle limit.
+    proxyReq.setTimeout(deadlines.idleMs, () => proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: UPSTREAM_TIMEOUT })));
+    proxyReq.once('upgrade', (_res, upstream) => {
+      upstream.setTimeout(0);
       // Everything either side sends crosses the client socket: its idleness is the link's.
       socket.setTimeout(websocketIdleMs, () => socket.destroy());
       if (onWebSocket) {
@@ -65,24 +68,25 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   proxy.on('econnreset', () => {});
   proxy.on('error', () => {});
 
-  function targetOf(endpoint: Endpoint): URL {
-    let target = targets.get(endpoint);
+  function wsTargetOf(endpoint: Endpoint): URL {
+    let target = wsTargets.get(endpoint);
     if (!target) {
       const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
       target = new URL(`${endpoint.scheme}://${host}:${endpoint.port}`);
-      targets.set(endpoint, target);
+      wsTargets.set(endpoint, target);
     }
     return target;
   }
 
   return {
-    web(req, res, endpoint, onError) {
-      const agent = endpoint.scheme === 'https' ? agents.https : agents.http;
-      proxy.web(req, res, { target: targetOf(endpoint), agent, ...perEndpoint(endpoint) }, (error) => onError(error as Error));
+    web(req, res, endpoint, head, onError) {
+      sendUpstream(req, res, endpoint, head, { agents, deadlines, tls: tlsOptions(endpoint) }, onError);
     },
-    ws(req, socket, head, endpoint, onError) {
+    ws(req, socket, head, endpoint, path, onError) {
+      wsPaths.set(req, path);
       // Upgraded sockets leave the pool anyway: a fresh connection each.
-      proxy.ws(req, socket, head, { target: targetOf(endpoint), agent: false, ...perEndpoint(endpoint) }, (error) => onError(error as Error));
+      const { rejectUnauthorized } = tlsOptions(endpoint);
+      proxy.ws(req, socket, head, { target: wsTargetOf(endpoint), agent: false, secure: rejectUnauthorized }, (error) => onError(error as Error));
     },
     close() {
       agents.http.destroy();

@@ -6,7 +6,12 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
 const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
 // Set by berth on every request (from the client's values only when it is trusted).
-const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id']);
+const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id', 'x-forwarded-prefix']);
+// Other spellings of "how the client came in" and path overrides (X-Original-URL) that apps and
+// frameworks believe: only a trusted proxy may send them.
+const TRUSTED_ONLY = new Set(['forwarded', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-forwarded-server', 'x-url-scheme', 'front-end-https', 'x-original-url', 'x-rewrite-url']);
+// Framing is berth's to decide (see framingHeaders); Expect was answered by berth itself.
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'expect']);
 const REQUEST_ID = /^[\w.:@=+/-]{1,200}$/;
 // A Connection header may not remove what routing and message framing depend on.
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding']);
@@ -22,14 +27,32 @@ export interface ClientFacts {
   readonly upgrade: boolean;
 }
 
-/** The headers to send upstream: hop-by-hop removed, X-Forwarded-* and X-Request-Id set. */
-export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: ClientFacts, newId: () => string = randomUUID): IncomingHttpHeaders {
+export interface HeaderPolicy {
+  /** Keep header names with `_`: CGI-style servers map them onto berth's own (X_Forwarded_For). */
+  readonly keepUnderscores: boolean;
+  /** The path prefix berth stripped, sent as X-Forwarded-Prefix; null when none was. */
+  readonly strippedPrefix: string | null;
+}
+
+const DEFAULT_POLICY: HeaderPolicy = { keepUnderscores: false, strippedPrefix: null };
+
+/** The headers to send upstream: hop-by-hop and framing removed, X-Forwarded-* and X-Request-Id set. */
+export function upstreamRequestHeaders(
+  headers: IncomingHttpHeaders,
+  client: ClientFacts,
+  policy: HeaderPolicy = DEFAULT_POLICY,
+  newId: () => string = randomUUID,
+): IncomingHttpHeaders {
   // Copy what passes rather than copy-then-delete: deleting makes every later lookup slower.
   const named = connectionNamed(headers['connection']);
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (HOP_BY_HOP_SET.has(name) || OWN.has(name) || (named !== null && named.has(name) && !PROTECTED.has(name))) continue;
-    if (name === 'forwarded' && !client.trusted) continue;
+    if (HOP_BY_HOP_SET.has(name) || OWN.has(name) || FRAMING.has(name)) continue;
+    if (named !== null && named.has(name) && !PROTECTED.has(name)) continue;
+    if (!client.trusted && TRUSTED_ONLY.has(name)) continue;
+    // httpoxy: CGI turns `Proxy:` into HTTP_PROXY; no Proxy-* header is end-to-end.
+    if (name.startsWith('proxy') && (name.length === 5 || name.charCodeAt(5) === 0x2d)) continue;
+    if (!policy.keepUnderscores && name.includes('_')) continue;
     out[name] = headers[name];
   }
   if (client.upgrade) {
@@ -43,9 +66,36 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: Cli
   out['x-forwarded-host'] = client.trusted ? (headers['x-forwarded-host'] ?? headers.host ?? '') : (headers.host ?? '');
   out['x-forwarded-port'] = client.trusted ? (headers['x-forwarded-port'] ?? String(client.localPort)) : String(client.localPort);
   out['x-real-ip'] = client.trusted ? (headers['x-real-ip'] ?? client.remoteAddress) : client.remoteAddress;
+  const prefix = client.trusted ? (headers['x-forwarded-prefix'] ?? '') + (policy.strippedPrefix ?? '') : policy.strippedPrefix;
+  if (prefix) out['x-forwarded-prefix'] = prefix;
   const id = headers['x-request-id'];
   out['x-request-id'] = typeof id === 'string' && REQUEST_ID.test(id) ? id : newId();
   return out;
+}
+
+/** How berth frames a request body upstream; decided once from what the parser accepted. */
+export type Framing = { readonly kind: 'length'; readonly length: string } | { readonly kind: 'chunked' } | { readonly kind: 'none' };
+
+// Methods Node's client would otherwise frame as chunked when no length is given.
+const BODY_BY_DEFAULT = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * The framing of a request as Node's parser read it: chunked when it had a Transfer-Encoding
+ * (the parser accepts only codings ending in chunked), a length when it had a Content-Length,
+ * none otherwise. Every method gets the same rule.
+ */
+export function requestFraming(headers: IncomingHttpHeaders): Framing {
+  if (headers['transfer-encoding'] !== undefined) return { kind: 'chunked' };
+  const length = headers['content-length'];
+  if (length !== undefined && length !== '0') return { kind: 'length', length };
+  return { kind: 'none' };
+}
+
+/** The header lines that frame the body as decided; a bodiless request states a zero length where Node would add chunked. */
+export function framingHeaders(framing: Framing, method: string): readonly string[] {
+  if (framing.kind === 'chunked') return ['transfer-encoding', 'chunked'];
+  if (framing.kind === 'length') return ['content-length', framing.length];
+  return BODY_BY_DEFAULT.has(method) ? ['content-length', '0'] : [];
 }
 
 /** Removes hop-by-hop headers, including those the Connection header names, in place. */

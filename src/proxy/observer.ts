@@ -7,7 +7,10 @@ export interface RequestRecord {
   readonly path: string;
   /** The matched route's host pattern (`*` for any host), or null when nothing matched. */
   readonly routeHost: string | null;
+  /** What was sent; 499 when the client left before anything was. */
   readonly status: number;
+  /** berth's code for a request it refused itself, else null. */
+  readonly code: string | null;
   readonly durationMs: number;
   /** Bytes written to the client for this response, headers included. */
   readonly bytes: number;

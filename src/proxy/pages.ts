@@ -1,31 +1,19 @@
 // Short error pages. Everything that came from the request is escaped.
-
-const TITLES: Record<number, string> = {
-  301: 'Moved Permanently',
-  302: 'Found',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  404: 'Not Found',
-  414: 'URI Too Long',
-  431: 'Request Header Fields Too Large',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
+import { STATUS_CODES } from 'node:http';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function statusTitle(status: number): string {
-  return TITLES[status] ?? 'Error';
+  return STATUS_CODES[status] ?? 'Unknown';
 }
 
-/** An HTML page for the status; `detail` is plain text and gets escaped. */
-export function errorPage(status: number, detail: string): string {
+/** An HTML page for the status; `detail` is plain text and gets escaped; `code` is berth's stable code. */
+export function errorPage(status: number, detail: string, code?: string): string {
   const title = `${status} ${statusTitle(status)}`;
-  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n<body><h1>${title}</h1><p>${escapeHtml(detail)}</p><hr><p>berth</p></body></html>\n`;
+  const coded = code ? `<p><code>${code}</code></p>` : '';
+  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n<body><h1>${title}</h1><p>${escapeHtml(detail)}</p>${coded}<hr><p>berth</p></body></html>\n`;
 }
 
 export function notFoundDetail(host: string): string {

@@ -2,7 +2,11 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorPage, statusTitle } from './pages.js';
+import { ALLOWED_METHODS } from './route.js';
 import { MAX_TARGET_LENGTH } from './target.js';
+
+/** Seconds a client is asked to wait when no endpoint is ready (a replica is usually starting). */
+const RETRY_AFTER_SECONDS = '5';
 
 export function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${statusTitle(status)}`;
@@ -22,15 +26,28 @@ export function sendRedirect(res: http.ServerResponse, code: number, location: s
   res.end(body);
 }
 
-export function sendError(res: http.ServerResponse, status: number, detail: string): void {
-  if (res.writableEnded) return;
-  const body = errorPage(status, detail);
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+export function sendError(res: http.ServerResponse, status: number, detail: string, code?: string, extra: http.OutgoingHttpHeaders = {}): void {
+  if (res.writableEnded || res.destroyed) return;
+  const body = errorPage(status, detail, code);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra });
   res.end(body);
 }
 
-export function rejectUpgrade(socket: Duplex, status: number, detail: string): void {
+/** The answer to a request berth will not forward; one it could not read safely also ends its connection. */
+export function sendRefusal(res: http.ServerResponse, status: number, detail: string, code: string): void {
+  sendError(res, status, detail, code, refusalHeaders(status));
+}
+
+function refusalHeaders(status: number): http.OutgoingHttpHeaders {
+  if (status === 503) return { 'retry-after': RETRY_AFTER_SECONDS };
+  if (status === 405) return { allow: ALLOWED_METHODS, connection: 'close' };
+  if (status === 404) return {};
+  return { connection: 'close' };
+}
+
+export function rejectUpgrade(socket: Duplex, status: number, detail: string, code?: string): void {
   if (!socket.writable) return void socket.destroy();
-  const body = errorPage(status, detail);
-  socket.end(`${statusLine(status)}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const body = errorPage(status, detail, code);
+  const extra = status === 405 ? `Allow: ${ALLOWED_METHODS}\r\n` : status === 503 ? `Retry-After: ${RETRY_AFTER_SECONDS}\r\n` : '';
+  socket.end(`${statusLine(status)}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
 }

@@ -1,32 +1,37 @@
-// The proxy listener: for each request, read the current table once, match, pick, forward.
+// The proxy listener: for each request, read the current table once, decide, forward.
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AddressMatcher } from '../config/cidr.js';
 import { normalizeRequestHost } from '../routes/host.js';
-import { stripPathPrefix } from '../routes/path.js';
 import type { RouteStore } from '../routes/store.js';
 import type { Pool } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
 import { createForwarder } from './forwarder.js';
-import { upstreamRequestHeaders } from './headers.js';
+import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
+import { oneAtATime } from './lanes.js';
 import type { ProxyObserver } from './observer.js';
-import { hostHeaderValues, requestTarget } from './target.js';
-import { notFoundDetail } from './pages.js';
-import { clientErrorStatus, rejectUpgrade, sendError, sendRedirect, statusLine } from './responses.js';
+import { clientErrorStatus, rejectUpgrade, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
+import { decide, MAX_REQUEST_HEADERS, strippedPrefix, upstreamPath, type Decision, type RequestFacts } from './route.js';
+import { hostHeaderValues, type EncodedChar } from './target.js';
 import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
 
 export interface ProxyServerOptions {
   readonly store: RouteStore;
   readonly logger: Logger;
   readonly trustedProxies: AddressMatcher;
+  readonly connectTimeoutMs: number;
   readonly upstreamTimeoutMs: number;
   readonly headerTimeoutMs: number;
   /** Longest time to receive a whole request, body included (slow uploads). */
   readonly requestTimeoutMs: number;
   readonly websocketIdleMs: number;
   readonly idleTimeoutMs: number;
+  /** Encoded characters paths may hold where a route says nothing of its own. */
+  readonly allowEncoded: ReadonlySet<EncodedChar>;
+  readonly keepUnderscoreHeaders: boolean;
   /** Told about every request, failure and connection (metrics, access log). */
   readonly observer?: ProxyObserver;
 }
@@ -39,7 +44,9 @@ export interface ProxyServer {
 
 export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const { store, logger, observer } = options;
+  const policy = { allowEncoded: options.allowEncoded };
   const forwarder = createForwarder({
+    connectTimeoutMs: options.connectTimeoutMs,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     websocketIdleMs: options.websocketIdleMs,
     ...(observer ? { onWebSocket: observer.websockets } : {}),
@@ -52,6 +59,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     keepAliveTimeout: options.idleTimeoutMs,
     maxHeaderSize: 16 * 1024,
   });
+  // One more than berth accepts, so that a request over the limit is seen and refused, never cut short.
+  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
 
   if (observer) {
     server.on('connection', (socket: Duplex) => {
@@ -60,31 +69,43 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     });
   }
 
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = observer ? performance.now() : 0;
-    const routed = route(req);
-    const exchange: Exchange = { endpoint: routed.kind === 'forward' ? routed.endpoint : null };
-    if (observer) report(observer, req, res, routed, exchange, started);
-    if (routed.kind === 'error') return sendError(res, routed.status, routed.detail);
-    if (routed.kind === 'redirect') return sendRedirect(res, routed.code, routed.location);
-    const { pool, endpoint, path, host, matchPath } = routed;
-    const replayable = !hasBody(req);
-    req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, false));
-    forward(req, res, { pool, path, host, matchPath, replayable, exchange }, endpoint, true);
-  });
+    const decision = decide(store.current, factsOf(req), policy);
+    const exchange: Exchange = { endpoint: decision.kind === 'forward' ? decision.endpoint : null };
+    if (observer) report(observer, req, res, decision, exchange, started);
+    if (decision.kind === 'refuse') return sendRefusal(res, decision.status, decision.detail, decision.code);
+    if (decision.kind === 'redirect') return sendRedirect(res, decision.code, decision.location);
+    // An absolute-form target without a Host header: the upstream still needs one.
+    if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
+    const framing = requestFraming(req.headers);
+    let generatedId: string | undefined;
+    const attempt: Attempt = {
+      decision,
+      framing,
+      // A retry must carry the same request id as the first attempt.
+      newId: () => (generatedId ??= randomUUID()),
+      exchange,
+    };
+    forward(req, res, attempt, decision.pool, decision.endpoint, true);
+  }
+
+  server.on('request', oneAtATime(handle, (req) => observer?.request(droppedRecord(req))));
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
       return rejectUpgrade(socket, 400, 'Only WebSocket upgrades on GET are proxied.');
     }
-    const routed = route(req);
-    if (routed.kind === 'error') return rejectUpgrade(socket, routed.status, routed.detail);
-    if (routed.kind === 'redirect') return rejectUpgrade(socket, 400, 'This route redirects; it takes no WebSocket.');
-    const { endpoint, path } = routed;
-    req.url = upstreamPath(endpoint, path, routed.pool);
-    req.headers = upstreamRequestHeaders(req.headers, clientFacts(req, true));
-    forwarder.ws(req, socket, head, endpoint, (error) => {
+    // A handshake has no body: bytes after its head belong to the tunnel, never to a second request.
+    if (requestFraming(req.headers).kind !== 'none') return rejectUpgrade(socket, 400, 'A WebSocket handshake carries no body.');
+    const decision = decide(store.current, factsOf(req), policy);
+    if (decision.kind === 'refuse') return rejectUpgrade(socket, decision.status, decision.detail, decision.code);
+    if (decision.kind === 'redirect') return rejectUpgrade(socket, 400, 'This route redirects; it takes no WebSocket.');
+    const { endpoint, pool } = decision;
+    if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
+    req.headers = headersFor(req, endpoint, pool, true, randomUUID);
+    forwarder.ws(req, socket, head, endpoint, upstreamPath(endpoint, decision.target, pool), (error) => {
       const failure = classifyUpstreamError(error);
       observer?.upstreamError(failure.code);
       logger.warn({ code: failure.code, host: req.headers.host, upstream: describe(endpoint), err: error.message }, 'WebSocket upstream failed');
@@ -92,71 +113,55 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     });
   });
 
+  // CONNECT would make berth a tunnel to anywhere: refused like TRACE.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    rejectUpgrade(socket, 405, 'berth does not proxy CONNECT requests.');
+  });
+
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
     socket.end(`${statusLine(clientErrorStatus(error.code, error.rawPacket))}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  type Routed =
-    | { kind: 'forward'; pool: Pool; endpoint: Endpoint; path: string; host: string; matchPath: string }
-    | { kind: 'redirect'; pool: Pool; location: string; code: number }
-    | { kind: 'error'; status: number; detail: string };
-
-  function route(req: http.IncomingMessage): Routed {
-    const target = requestTarget(req.url ?? '', hostHeaderValues(req.rawHeaders));
-    if (!target.ok) return { kind: 'error', status: target.status, detail: target.detail };
-    const host = target.host;
-    // An absolute-form target without a Host header: the upstream still needs one.
-    if (req.headers.host === undefined && host !== '') req.headers.host = host;
-    const pool = store.current.match(host, target.path);
-    if (!pool) return { kind: 'error', status: 404, detail: notFoundDetail(host) };
-    const path = target.path + target.query;
-    if (pool.redirect) {
-      const { location, code, stripPrefix } = pool.redirect;
-      return { kind: 'redirect', pool, location: location + (stripPrefix ? stripPathPrefix(path, pool.path) : path), code };
-    }
-    const endpoint = pool.pick();
-    if (!endpoint) return { kind: 'error', status: 503, detail: `No ready endpoint serves ${host}${pool.path} right now.` };
-    return { kind: 'forward', pool, endpoint, path, host, matchPath: target.path };
-  }
-
-  /** What a retry needs to send the same request elsewhere. */
+  /** What one request sends, whichever endpoint an attempt goes to. */
   interface Attempt {
-    readonly pool: Pool;
-    readonly path: string;
-    /** What the route was matched on, to match again in the latest table for a retry. */
-    readonly host: string;
-    readonly matchPath: string;
-    readonly replayable: boolean;
+    readonly decision: Extract<Decision, { kind: 'forward' }>;
+    readonly framing: Framing;
+    readonly newId: () => string;
     readonly exchange: Exchange;
   }
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, attempt: Attempt, endpoint: Endpoint, firstTry: boolean): void {
-    const { pool, path } = attempt;
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, attempt: Attempt, pool: Pool, endpoint: Endpoint, firstTry: boolean): void {
+    const { decision, framing } = attempt;
     attempt.exchange.endpoint = endpoint;
-    req.url = upstreamPath(endpoint, path, pool);
-    forwarder.web(req, res, endpoint, (error) => {
+    const path = upstreamPath(endpoint, decision.target, pool);
+    const head = { method: req.method ?? 'GET', path, headers: headersFor(req, endpoint, pool, false, attempt.newId), framing };
+    forwarder.web(req, res, endpoint, head, (error) => {
       const failure = classifyUpstreamError(error);
       observer?.upstreamError(failure.code);
-      if (firstTry && !res.headersSent && mayRetry(req.method ?? 'GET', !attempt.replayable, failure)) {
+      if (firstTry && !res.headersSent && !res.destroyed && mayRetry(head.method, framing.kind !== 'none', failure)) {
         // The table may have moved on since the request arrived (a replica just left): ask the latest.
-        const latest = store.current.match(attempt.host, attempt.matchPath);
+        const latest = store.current.match(decision.host, decision.matchPath);
         const next = latest?.redirect ? undefined : latest?.pick(endpoint);
         if (latest && next && next.key !== endpoint.key) {
           observer?.retry();
           logger.debug({ code: failure.code, upstream: describe(endpoint), retry: describe(next) }, 'retrying on another endpoint');
-          return forward(req, res, { ...attempt, pool: latest }, next, false);
+          return forward(req, res, attempt, latest, next, false);
         }
       }
       logger.warn({ code: failure.code, host: req.headers.host, path, upstream: describe(endpoint), err: error.message }, 'upstream request failed');
       if (res.headersSent) res.destroy();
-      else sendError(res, failure.status, failure.status === 504 ? 'The upstream did not answer in time.' : 'The upstream could not be reached.');
+      else sendError(res, failure.status, failure.status === 504 ? 'The upstream did not answer in time.' : 'The upstream could not be reached.', failure.code);
     });
   }
 
-  function clientFacts(req: http.IncomingMessage, upgrade: boolean) {
+  function headersFor(req: http.IncomingMessage, endpoint: Endpoint, pool: Pool, upgrade: boolean, newId: () => string): http.IncomingHttpHeaders {
     const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
-    return { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: false, upgrade };
+    const client = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: false, upgrade };
+    const headers = upstreamRequestHeaders(req.headers, client, { keepUnderscores: options.keepUnderscoreHeaders, strippedPrefix: strippedPrefix(endpoint, pool) }, newId);
+    if (endpoint.upstreamHost) headers.host = authorityOf(endpoint);
+    return headers;
   }
 
   return {
@@ -172,18 +177,27 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   };
 }
 
+function factsOf(req: http.IncomingMessage): RequestFacts {
+  return {
+    method: req.method ?? '',
+    url: req.url ?? '',
+    hostHeaders: hostHeaderValues(req.rawHeaders),
+    headerCount: req.rawHeaders.length / 2,
+    transferEncoding: req.headers['transfer-encoding'],
+  };
+}
+
 /** Which endpoint is serving a request (it changes when a retry moves it). */
 interface Exchange {
   endpoint: Endpoint | null;
 }
 
-type RoutedKind = { kind: 'forward' | 'redirect'; pool: Pool } | { kind: 'error' };
-
 /** Tells the observer about the request once its response is done or abandoned. */
-function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.ServerResponse, routed: RoutedKind, exchange: Exchange, started: number): void {
+function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.ServerResponse, decision: Decision, exchange: Exchange, started: number): void {
   const socket = req.socket;
   const written = socket.bytesWritten;
   const path = req.url ?? '';
+  const pool = decision.pool;
   res.once('close', () => {
     const endpoint = exchange.endpoint;
     const requestId = req.headers['x-request-id'];
@@ -191,8 +205,10 @@ function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.Se
       method: req.method ?? '',
       host: normalizeRequestHost(req.headers.host),
       path,
-      routeHost: routed.kind === 'error' ? null : (routed.pool.host ?? '*'),
-      status: res.statusCode,
+      routeHost: pool ? (pool.host ?? '*') : null,
+      // Nothing sent: what nginx logs for a client that closed first.
+      status: res.headersSent ? res.statusCode : 499,
+      code: decision.kind === 'refuse' ? decision.code : null,
       durationMs: performance.now() - started,
       bytes: socket.bytesWritten - written,
       upstream: endpoint ? `${endpoint.address}:${endpoint.port}` : null,
@@ -203,14 +219,30 @@ function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.Se
   });
 }
 
-/** The path the endpoint receives: its own base path, then the request path, prefix stripped if asked. */
-function upstreamPath(endpoint: Endpoint, path: string, pool: Pool): string {
-  return (endpoint.basePath ?? '') + (endpoint.stripPrefix ? stripPathPrefix(path, pool.path) : path);
+/** A pipelined request whose client left before its turn came. */
+function droppedRecord(req: http.IncomingMessage) {
+  const requestId = req.headers['x-request-id'];
+  return {
+    method: req.method ?? '',
+    host: normalizeRequestHost(req.headers.host),
+    path: req.url ?? '',
+    routeHost: null,
+    status: 499,
+    code: null,
+    durationMs: 0,
+    bytes: 0,
+    upstream: null,
+    container: null,
+    requestId: typeof requestId === 'string' ? requestId : null,
+    aborted: true,
+  };
 }
 
-function hasBody(req: http.IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+/** The Host an outside site expects: its name, and its port unless the scheme's default. */
+function authorityOf(endpoint: Endpoint): string {
+  const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+  const defaultPort = endpoint.scheme === 'https' ? 443 : 80;
+  return endpoint.port === defaultPort ? host : `${host}:${endpoint.port}`;
 }
 
 /** IPv4 clients of a dual-stack listener show as ::ffff:a.b.c.d; upstreams expect a.b.c.d. */

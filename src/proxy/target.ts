@@ -1,11 +1,19 @@
 // The request target and host that routing decides on; pure. A request whose host or path
 // could be read two ways is refused, so berth and the upstream never disagree about it.
+import { Codes } from '../errors.js';
 import { normalizeRequestHost } from '../routes/host.js';
 import { canonicalTarget } from '../routes/path.js';
 
 export const MAX_TARGET_LENGTH = 8192;
 
-export type RequestTarget = { ok: true; host: string; path: string; query: string } | { ok: false; status: 400 | 414; detail: string };
+export type RequestTarget = { ok: true; host: string; path: string; query: string } | { ok: false; status: 400 | 414; code: string; detail: string };
+
+// RFC 3986 host (IP-literal, IPv4 or reg-name, pct-encoded allowed) and an optional port: no userinfo.
+const HOST_VALUE = /^(?:\[[0-9a-f:.]+\]|(?:[a-z0-9._~!$&'()*+,;=-]|%[0-9a-f]{2})*)(?::\d*)?$/i;
+// Neither may appear in a request-target (RFC 9112 3.2): WHATWG URL parsers read `\` as `/`.
+const FORBIDDEN_IN_TARGET = /[\\#]/;
+
+const refuse = (status: 400 | 414, code: string, detail: string): RequestTarget => ({ ok: false, status, code, detail });
 
 /**
  * @param url the request target as received (origin-form, or absolute-form from a client that
@@ -13,22 +21,40 @@ export type RequestTarget = { ok: true; host: string; path: string; query: strin
  * @param hostHeaders every Host header the request carried
  */
 export function requestTarget(url: string, hostHeaders: readonly string[]): RequestTarget {
-  if (url.length > MAX_TARGET_LENGTH) return { ok: false, status: 414, detail: 'The request target is too long.' };
-  if (hostHeaders.length > 1) return { ok: false, status: 400, detail: 'The request has more than one Host header.' };
+  if (url.length > MAX_TARGET_LENGTH) return refuse(414, Codes.requestTarget, 'The request target is too long.');
+  if (hostHeaders.length > 1) return refuse(400, Codes.requestHost, 'The request has more than one Host header.');
+  if (hostHeaders.length === 1 && !HOST_VALUE.test(hostHeaders[0]!.trim())) return refuse(400, Codes.requestHost, 'The Host header is not a host with an optional port.');
+  if (FORBIDDEN_IN_TARGET.test(url)) return refuse(400, Codes.requestTarget, 'The request target holds a backslash or a fragment.');
   let host = normalizeRequestHost(hostHeaders[0]);
   let target = url;
-  const absolute = /^https?:\/\/([^/?#]*)(.*)$/i.exec(url);
+  const absolute = /^https?:\/\/([^/?]*)(.*)$/i.exec(url);
   if (absolute) {
-    const authority = normalizeRequestHost(absolute[1]!.replace(/^.*@/, ''));
+    if (!HOST_VALUE.test(absolute[1]!)) return refuse(400, Codes.requestHost, 'The request target names no valid host.');
+    const authority = normalizeRequestHost(absolute[1]!);
     if (hostHeaders.length === 1 && authority !== host) {
-      return { ok: false, status: 400, detail: 'The request target names another host than the Host header.' };
+      return refuse(400, Codes.requestHost, 'The request target names another host than the Host header.');
     }
     host = authority;
     target = absolute[2]!.startsWith('/') ? absolute[2]! : '/' + absolute[2]!;
   }
   const canonical = canonicalTarget(target);
-  if (!canonical) return { ok: false, status: 400, detail: 'The request target is not a valid path.' };
+  if (!canonical) return refuse(400, Codes.requestTarget, 'The request target is not a valid path.');
   return { ok: true, host, ...canonical };
+}
+
+/** Percent-encoded characters a path may hold only where a route allows them. */
+export type EncodedChar = 'slash' | 'backslash' | 'nul';
+export const ENCODED_CHARS: readonly EncodedChar[] = ['slash', 'backslash', 'nul'];
+const ENCODINGS: Record<EncodedChar, RegExp> = { slash: /%2f/i, backslash: /%5c/i, nul: /%00/ };
+
+/**
+ * The first encoded character of the path that is not allowed, or null. Each one lets an
+ * upstream that decodes before routing see other segments than berth did (a split view).
+ */
+export function forbiddenEncoding(path: string, allowed: ReadonlySet<EncodedChar>): EncodedChar | null {
+  if (!path.includes('%')) return null;
+  for (const char of ENCODED_CHARS) if (!allowed.has(char) && ENCODINGS[char].test(path)) return char;
+  return null;
 }
 
 /** The Host header values of a request, from its raw headers (Node keeps only the first). */

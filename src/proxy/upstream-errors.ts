@@ -9,12 +9,15 @@ export interface UpstreamFailure {
 }
 
 export const UPSTREAM_TIMEOUT = 'BERTH_UPSTREAM_TIMEOUT';
+export const CONNECT_TIMEOUT = 'BERTH_CONNECT_TIMEOUT';
 
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 export function classifyUpstreamError(error: unknown): UpstreamFailure {
   const code = (error as { code?: unknown } | null)?.code;
+  // Not connected, so the upstream never saw a byte: another endpoint may take it.
+  if (code === CONNECT_TIMEOUT) return { code: Codes.upstreamConnectTimeout, status: 504, neverReached: true };
   if (code === UPSTREAM_TIMEOUT || code === 'ETIMEDOUT') return { code: Codes.upstreamTimeout, status: 504, neverReached: false };
   if (typeof code === 'string' && NEVER_REACHED.has(code)) return { code: Codes.upstreamRefused, status: 502, neverReached: true };
   if (typeof code === 'string' && RESET.has(code)) return { code: Codes.upstreamReset, status: 502, neverReached: false };
@@ -29,6 +32,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
  * reset under it).
  */
 export function mayRetry(method: string, hasBody: boolean, failure: UpstreamFailure): boolean {
-  if (hasBody || failure.status === 504) return false;
-  return failure.neverReached || IDEMPOTENT.has(method);
+  if (hasBody) return false;
+  if (failure.neverReached) return true;
+  return failure.status !== 504 && IDEMPOTENT.has(method);
 }

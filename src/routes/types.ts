@@ -26,6 +26,8 @@ export interface Endpoint {
   readonly upstreamHost?: boolean;
   /** Verify the upstream's TLS certificate (outside sites); containers' are not verified. */
   readonly verifyTls?: boolean;
+  /** Encoded characters (`%2F`...) this route's paths may hold; absent: the global setting. */
+  readonly allowEncoded?: ReadonlyArray<'slash' | 'backslash' | 'nul'>;
 }
 
 /** A route that answers with a redirect instead of forwarding. */

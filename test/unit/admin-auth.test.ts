@@ -27,7 +27,7 @@ describe('isLoopback', () => {
   });
 });
 
-const record: RequestRecord = { method: 'GET', host: 'a.test', path: '/x', routeHost: 'a.test', status: 200, durationMs: 1.2345, bytes: 120, upstream: '10.0.0.1:80', container: 'web', requestId: 'id-1', aborted: false };
+const record: RequestRecord = { method: 'GET', host: 'a.test', path: '/x', routeHost: 'a.test', status: 200, code: null, durationMs: 1.2345, bytes: 120, upstream: '10.0.0.1:80', container: 'web', requestId: 'id-1', aborted: false };
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];

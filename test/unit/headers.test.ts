@@ -1,14 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
-import { removeHopByHop, upstreamRequestHeaders, type ClientFacts } from '../../src/proxy/headers.js';
+import { removeHopByHop, upstreamRequestHeaders, type ClientFacts, type HeaderPolicy } from '../../src/proxy/headers.js';
 
 const untrusted: ClientFacts = { remoteAddress: '203.0.113.7', trusted: false, localPort: 8080, encrypted: false, upgrade: false };
 const trusted: ClientFacts = { ...untrusted, remoteAddress: '10.0.0.2', trusted: true };
 const fixedId = () => 'generated-id';
+const defaults: HeaderPolicy = { keepUnderscores: false, strippedPrefix: null };
 
-function forward(headers: IncomingHttpHeaders, client: ClientFacts = untrusted): IncomingHttpHeaders {
-  return upstreamRequestHeaders({ host: 'app.example.test', ...headers }, client, fixedId);
+function forward(headers: IncomingHttpHeaders, client: ClientFacts = untrusted, policy: HeaderPolicy = defaults): IncomingHttpHeaders {
+  return upstreamRequestHeaders({ host: 'app.example.test', ...headers }, client, policy, fixedId);
 }
 
 describe('removeHopByHop', () => {
@@ -55,7 +56,7 @@ describe('upstreamRequestHeaders', () => {
 
   it('does not change the headers it was given', () => {
     const input: IncomingHttpHeaders = { host: 'a.test', connection: 'x-hop', 'x-hop': '1' };
-    upstreamRequestHeaders(input, untrusted, fixedId);
+    upstreamRequestHeaders(input, untrusted, defaults, fixedId);
     assert.deepEqual(input, { host: 'a.test', connection: 'x-hop', 'x-hop': '1' });
   });
 

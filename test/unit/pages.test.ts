@@ -36,11 +36,13 @@ describe('errorPage', () => {
 });
 
 describe('statusTitle', () => {
-  it('knows the statuses berth sends and falls back for others', () => {
+  it('uses the standard reason phrase of every status and falls back for unknown ones', () => {
+    assert.equal(statusTitle(408), 'Request Timeout');
+    assert.equal(statusTitle(405), 'Method Not Allowed');
     assert.equal(statusTitle(404), 'Not Found');
     assert.equal(statusTitle(502), 'Bad Gateway');
     assert.equal(statusTitle(504), 'Gateway Timeout');
     assert.equal(statusTitle(431), 'Request Header Fields Too Large');
-    assert.equal(statusTitle(599), 'Error');
+    assert.equal(statusTitle(599), 'Unknown');
   });
 });

@@ -1,0 +1,52 @@
+// One request of a connection at a time. Node's server emits every pipelined request at once;
+// served side by side they would open an upstream connection each, and keep running after the
+// client left. Here the next waits for the one before, and a closed connection drops the rest.
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+// Stop reading a connection that has this many requests waiting; read again when they are served.
+const PAUSE_AT = 32;
+
+interface Lane {
+  busy: boolean;
+  closed: boolean;
+  readonly waiting: Array<[http.IncomingMessage, http.ServerResponse]>;
+}
+
+/**
+ * Wraps a request handler so that each connection's requests run in order, one at a time.
+ * `onDropped` hears of every request that waited and was never started because its client left.
+ */
+export function oneAtATime(handler: Handler, onDropped: (req: http.IncomingMessage) => void): Handler {
+  const lanes = new WeakMap<Socket, Lane>();
+
+  function run(lane: Lane, socket: Socket, req: http.IncomingMessage, res: http.ServerResponse): void {
+    lane.busy = true;
+    res.once('close', () => {
+      lane.busy = false;
+      if (lane.closed) return;
+      const next = lane.waiting.shift();
+      if (lane.waiting.length === PAUSE_AT - 1) socket.resume();
+      if (next) run(lane, socket, next[0], next[1]);
+    });
+    handler(req, res);
+  }
+
+  return (req, res) => {
+    const socket = req.socket;
+    let lane = lanes.get(socket);
+    if (!lane) {
+      const created: Lane = { busy: false, closed: false, waiting: [] };
+      lanes.set(socket, (lane = created));
+      socket.once('close', () => {
+        created.closed = true;
+        for (const [waitingReq] of created.waiting.splice(0)) onDropped(waitingReq);
+      });
+    }
+    if (!lane.busy) return run(lane, socket, req, res);
+    lane.waiting.push([req, res]);
+    if (lane.waiting.length === PAUSE_AT) socket.pause();
+  };
+}

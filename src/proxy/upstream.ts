@@ -1,0 +1,140 @@
+// Sends one request upstream with exactly the head berth decided, and relays the response.
+// Node's client is given the head as a header array, so it adds nothing (no Host, no framing
+// of its own) and nothing re-parses the path; the body is streamed only when berth framed one.
+import http from 'node:http';
+import https from 'node:https';
+import type { Endpoint } from '../routes/types.js';
+import { framingHeaders, type Framing } from './headers.js';
+import { CONNECT_TIMEOUT, UPSTREAM_TIMEOUT } from './upstream-errors.js';
+
+export interface UpstreamHead {
+  readonly method: string;
+  /** Sent as it is: berth routed it and nothing may re-normalise it. */
+  readonly path: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly framing: Framing;
+}
+
+export interface Deadlines {
+  /** Longest wait for the TCP connection to the upstream. */
+  readonly connectMs: number;
+  /** Longest silence from the upstream once connected (response head, then body). */
+  readonly idleMs: number;
+}
+
+export interface Agents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+}
+
+// Hop-by-hop response headers (RFC 9110 7.6.1); transfer-encoding too: berth frames its own response.
+const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'transfer-encoding']);
+
+const timeoutError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+/**
+ * Forwards `req` to `endpoint` and pipes the answer into `res`. `onError` is called at most once,
+ * for a failure before the response head was relayed (the caller may retry or answer itself);
+ * a failure after that cuts the client's response short.
+ */
+export function sendUpstream(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  endpoint: Endpoint,
+  head: UpstreamHead,
+  options: { readonly agents: Agents; readonly deadlines: Deadlines; readonly tls: https.RequestOptions },
+  onError: (error: Error) => void,
+): void {
+  let failed = false;
+  const fail = (error: Error) => {
+    if (failed) return;
+    failed = true;
+    onError(error);
+  };
+  const secure = endpoint.scheme === 'https';
+  let upstream: http.ClientRequest;
+  try {
+    upstream = (secure ? https : http).request({
+      host: endpoint.address,
+      port: endpoint.port,
+      method: head.method,
+      path: head.path,
+      headers: headerLines(head),
+      setHost: false,
+      agent: secure ? options.agents.https : options.agents.http,
+      ...(secure ? options.tls : {}),
+    });
+  } catch (error) {
+    // Node refuses a head it cannot send (a character its client rejects): no byte left berth.
+    return fail(error as Error);
+  }
+  const { connectMs, idleMs } = options.deadlines;
+  upstream.once('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => upstream.destroy(timeoutError(CONNECT_TIMEOUT, 'upstream did not accept the connection in time')), connectMs);
+    socket.once('connect', () => clearTimeout(timer));
+    upstream.once('close', () => clearTimeout(timer));
+  });
+  upstream.setTimeout(idleMs, () => upstream.destroy(timeoutError(UPSTREAM_TIMEOUT, 'upstream timed out')));
+  upstream.on('error', (error) => {
+    if (res.headersSent) res.destroy();
+    else fail(error);
+  });
+  // A client that leaves takes its upstream request with it.
+  res.once('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.once('error', () => upstream.destroy());
+
+  upstream.once('response', (answer) => {
+    // A response cut short upstream must be cut short for the client too, not left hanging.
+    answer.once('close', () => {
+      if (!answer.complete) res.destroy();
+    });
+    try {
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaderLines(answer.rawHeaders));
+    } catch (error) {
+      // A status text or header value Node will not write: nothing reached the client yet.
+      answer.resume();
+      upstream.destroy();
+      return fail(error as Error);
+    }
+    answer.pipe(res);
+  });
+
+  if (head.framing.kind === 'none') upstream.end();
+  else req.pipe(upstream);
+}
+
+/** The request head as a flat header list, framing headers as decided. */
+function headerLines(head: UpstreamHead): string[] {
+  const lines: string[] = [];
+  const { headers } = head;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') lines.push(name, value);
+    else for (const one of value) lines.push(name, one);
+  }
+  lines.push(...framingHeaders(head.framing, head.method));
+  return lines;
+}
+
+/** The upstream's response headers as received, less hop-by-hop ones and those its Connection names. */
+export function responseHeaderLines(raw: readonly string[]): string[] {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
+      named ??= new Set();
+      for (const part of raw[i + 1]!.split(',')) named.add(part.trim().toLowerCase());
+    }
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (RESPONSE_HOP_BY_HOP.has(lower)) continue;
+    if (named !== null && named.has(lower) && lower !== 'content-length') continue;
+    lines.push(raw[i]!, raw[i + 1]!);
+  }
+  return lines;
+}
