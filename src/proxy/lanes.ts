@@ -22,10 +22,17 @@ interface Lane {
 export function oneAtATime(handler: Handler, onDropped: (req: http.IncomingMessage) => void): Handler {
   const lanes = new WeakMap<Socket, Lane>();
 
+  function drop(lane: Lane): void {
+    lane.closed = true;
+    for (const [waitingReq] of lane.waiting.splice(0)) onDropped(waitingReq);
+  }
+
   function run(lane: Lane, socket: Socket, req: http.IncomingMessage, res: http.ServerResponse): void {
     lane.busy = true;
     res.once('close', () => {
       lane.busy = false;
+      // The response may close with its connection, before the connection's own close event.
+      if (socket.destroyed) drop(lane);
       if (lane.closed) return;
       const next = lane.waiting.shift();
       if (lane.waiting.length === PAUSE_AT - 1) socket.resume();
@@ -40,10 +47,7 @@ export function oneAtATime(handler: Handler, onDropped: (req: http.IncomingMessa
     if (!lane) {
       const created: Lane = { busy: false, closed: false, waiting: [] };
       lanes.set(socket, (lane = created));
-      socket.once('close', () => {
-        created.closed = true;
-        for (const [waitingReq] of created.waiting.splice(0)) onDropped(waitingReq);
-      });
+      socket.once('close', () => drop(created));
     }
     if (!lane.busy) return run(lane, socket, req, res);
     lane.waiting.push([req, res]);

@@ -12,10 +12,10 @@ import type { Endpoint } from '../routes/types.js';
 import { createForwarder } from './forwarder.js';
 import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
 import { oneAtATime } from './lanes.js';
-import type { ProxyObserver } from './observer.js';
+import type { ProxyObserver, RequestRecord } from './observer.js';
 import { clientErrorStatus, rejectUpgrade, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
 import { decide, MAX_REQUEST_HEADERS, strippedPrefix, upstreamPath, type Decision, type RequestFacts } from './route.js';
-import { hostHeaderValues, type EncodedChar } from './target.js';
+import { hostHeaderValues, requestTarget, type EncodedChar } from './target.js';
 import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
 
 export interface ProxyServerOptions {
@@ -90,7 +90,14 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     forward(req, res, attempt, decision.pool, decision.endpoint, true);
   }
 
-  server.on('request', oneAtATime(handle, (req) => observer?.request(droppedRecord(req))));
+  server.on('request', oneAtATime(handle, (req) => observer?.request(droppedRecord(req, routeHostOf(req)))));
+
+  /** The route a request would have matched, for counting one that was never served. */
+  function routeHostOf(req: http.IncomingMessage): string | null {
+    const target = requestTarget(req.url ?? '', hostHeaderValues(req.rawHeaders));
+    const pool = target.ok ? store.current.match(target.host, target.path) : undefined;
+    return pool ? (pool.host ?? '*') : null;
+  }
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -220,13 +227,13 @@ function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.Se
 }
 
 /** A pipelined request whose client left before its turn came. */
-function droppedRecord(req: http.IncomingMessage) {
+function droppedRecord(req: http.IncomingMessage, routeHost: string | null): RequestRecord {
   const requestId = req.headers['x-request-id'];
   return {
     method: req.method ?? '',
     host: normalizeRequestHost(req.headers.host),
     path: req.url ?? '',
-    routeHost: null,
+    routeHost,
     status: 499,
     code: null,
     durationMs: 0,
