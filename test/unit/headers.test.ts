@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
-import { removeHopByHop, upstreamRequestHeaders, type ClientFacts, type HeaderPolicy } from '../../src/proxy/headers.js';
+import { framingHeaders, removeHopByHop, requestFraming, upstreamRequestHeaders, type ClientFacts, type HeaderPolicy } from '../../src/proxy/headers.js';
 
 const untrusted: ClientFacts = { remoteAddress: '203.0.113.7', trusted: false, localPort: 8080, encrypted: false, upgrade: false };
 const trusted: ClientFacts = { ...untrusted, remoteAddress: '10.0.0.2', trusted: true };
@@ -140,5 +140,53 @@ describe('upstreamRequestHeaders', () => {
   it('does not let a Connection header naming host remove the Host header the route was chosen on', () => {
     const out = forward({ connection: 'host' });
     assert.equal(out.host, 'app.example.test');
+  });
+});
+
+describe('upstreamRequestHeaders: what a client may not send through', () => {
+  it('drops Proxy and every Proxy-* header (httpoxy)', () => {
+    const out = forward({ proxy: 'http://evil.test', 'proxy-foo': '1', 'proxyish': 'kept' });
+    assert.equal(out['proxy'], undefined);
+    assert.equal(out['proxy-foo'], undefined);
+    assert.equal(out['proxyish'], 'kept');
+  });
+
+  it('drops header names with underscores unless the policy keeps them', () => {
+    assert.equal(forward({ x_forwarded_for: '6.6.6.6' })['x_forwarded_for'], undefined);
+    assert.equal(forward({ x_app: '1' }, untrusted, { ...defaults, keepUnderscores: true })['x_app'], '1');
+  });
+
+  it('drops scheme and path overrides from untrusted clients and keeps them from trusted ones', () => {
+    const spoofed = { 'x-forwarded-ssl': 'on', 'x-forwarded-scheme': 'https', 'front-end-https': 'on', 'x-original-url': '/admin', 'x-rewrite-url': '/admin' };
+    const fromStranger = forward(spoofed);
+    for (const name of Object.keys(spoofed)) assert.equal(fromStranger[name], undefined, name);
+    assert.equal(forward(spoofed, trusted)['x-forwarded-ssl'], 'on');
+  });
+
+  it('sends the stripped prefix as X-Forwarded-Prefix and never the client\'s own', () => {
+    assert.equal(forward({ 'x-forwarded-prefix': '/evil' }, untrusted, { ...defaults, strippedPrefix: '/api' })['x-forwarded-prefix'], '/api');
+    assert.equal(forward({ 'x-forwarded-prefix': '/evil' })['x-forwarded-prefix'], undefined);
+    assert.equal(forward({ 'x-forwarded-prefix': '/outer' }, trusted, { ...defaults, strippedPrefix: '/api' })['x-forwarded-prefix'], '/outer/api');
+  });
+
+  it('leaves framing and Expect out: berth sets framing itself and answered Expect', () => {
+    const out = forward({ 'content-length': '5', 'transfer-encoding': 'chunked', expect: '100-continue' });
+    assert.deepEqual([out['content-length'], out['transfer-encoding'], out['expect']], [undefined, undefined, undefined]);
+  });
+});
+
+describe('requestFraming and framingHeaders', () => {
+  it('frames chunked bodies as chunked and lengths as lengths, for every method', () => {
+    for (const method of ['GET', 'DELETE', 'OPTIONS', 'POST']) {
+      assert.deepEqual(framingHeaders(requestFraming({ 'transfer-encoding': 'chunked' }), method), ['transfer-encoding', 'chunked']);
+      assert.deepEqual(framingHeaders(requestFraming({ 'content-length': '7' }), method), ['content-length', '7']);
+    }
+  });
+
+  it('states a zero length for bodiless POST, PUT and PATCH and nothing for the others', () => {
+    assert.deepEqual(framingHeaders(requestFraming({}), 'POST'), ['content-length', '0']);
+    assert.deepEqual(framingHeaders(requestFraming({ 'content-length': '0' }), 'PATCH'), ['content-length', '0']);
+    assert.deepEqual(framingHeaders(requestFraming({}), 'GET'), []);
+    assert.deepEqual(framingHeaders(requestFraming({ 'content-length': '0' }), 'DELETE'), []);
   });
 });
