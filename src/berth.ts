@@ -28,7 +28,7 @@ export async function startBerth(config: Config, logger: Logger): Promise<Berth>
 
   const metrics = createMetrics(store, docker);
   const proxy = createProxy(config, store, logger, metrics.observer);
-  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers: null });
+  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers: null, logger: logger.child({ component: 'admin' }) });
 
   // Listen first: the admin API reports "starting" while the first sync runs.
   const proxyPort = await listen(proxy.server, config.httpPort, undefined);

@@ -34,6 +34,7 @@ export const Codes = {
   upstreamReset: 'BERTH_E_UPSTREAM_RESET',
   upstreamTimeout: 'BERTH_E_UPSTREAM_TIMEOUT',
   upstreamOther: 'BERTH_E_UPSTREAM',
+  metricsUnavailable: 'BERTH_E_METRICS',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -63,7 +63,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
 
   const metrics = createClusterMetrics(store, docker);
   const workers = (): WorkersStatus => ({ wanted: config.workers, listening: listening.size, restarts });
-  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers });
+  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers, logger: logger.child({ component: 'admin' }) });
   const adminPort = await listen(admin.server, config.adminAddr.port, config.adminAddr.host);
   logger.info({ listener: 'admin', address: config.adminAddr.host, port: adminPort }, 'listening');
 
