@@ -35,6 +35,24 @@ export const Codes = {
   upstreamTimeout: 'BERTH_E_UPSTREAM_TIMEOUT',
   upstreamOther: 'BERTH_E_UPSTREAM',
   metricsUnavailable: 'BERTH_E_METRICS',
+  listen: 'BERTH_E_LISTEN',
+  accept: 'BERTH_E_ACCEPT',
+  stop: 'BERTH_E_STOP',
+  internal: 'BERTH_E_INTERNAL',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
+
+/** How berth's process ends when it cannot start; the README lists them. */
+export const ExitCodes = { startFailed: 1, config: 2, listen: 3 } as const;
+
+/** A failure whose message already says what to do: shown as one line, without a stack. */
+export class BerthError extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BerthError';
+  }
+}

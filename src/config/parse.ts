@@ -2,7 +2,7 @@
 import { isLoopback } from './cidr.js';
 import { envName, settings, type Config } from './settings.js';
 
-export type ConfigResult = { kind: 'config'; config: Config } | { kind: 'help' } | { kind: 'invalid'; problems: string[] };
+export type ConfigResult = { kind: 'config'; config: Config } | { kind: 'help' } | { kind: 'version' } | { kind: 'invalid'; problems: string[] };
 
 type AnySetting = (typeof settings)[keyof typeof settings];
 
@@ -14,6 +14,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version') return { kind: 'version' };
     const match = /^--(no-)?([a-z-]+)(?:=(.*))?$/s.exec(arg);
     const entry = match && byFlag.get(match[2]!);
     if (!match || !entry) {
@@ -69,6 +70,6 @@ export function helpText(): string {
     const def = s.flag === 'docker-host' ? '$DOCKER_HOST, else ' + fallback : fallback === null ? 'unset' : fallback === '' ? 'none' : fallback;
     lines.push(`  --${s.flag.padEnd(20)} ${envName(s.flag).padEnd(26)} ${s.help} (default: ${def})`);
   }
-  lines.push('  --help', '');
+  lines.push('  --version', '  --help', '');
   return lines.join('\n');
 }
