@@ -49,7 +49,7 @@ function watchAccepts(server: Server, { setting }: ListenTarget, logger: Logger)
     unlogged++;
     if (Date.now() - lastLogged < ACCEPT_LOG_GAP_MS) return;
     lastLogged = Date.now();
-    logger.error({ code: Codes.accept, err: error, listener: setting, failures: unlogged }, 'accepting a connection failed (out of file descriptors?); still listening');
+    logger.error({ code: Codes.accept, err: error, listener: setting, failures: unlogged }, 'accepting a connection failed; still listening');
     unlogged = 0;
   });
 }
