@@ -23,6 +23,8 @@ export const Codes = {
   routesTarget: 'BERTH_E_ROUTES_TARGET',
   routesRedirectCode: 'BERTH_E_ROUTES_REDIRECT_CODE',
   routesDuplicate: 'BERTH_E_ROUTES_DUPLICATE',
+  routesTls: 'BERTH_E_ROUTES_TLS',
+  routesCa: 'BERTH_E_ROUTES_CA',
   routesFileRead: 'BERTH_E_ROUTES_FILE_READ',
   routesFileMissing: 'BERTH_W_ROUTES_FILE_MISSING',
   dockerUnreachable: 'BERTH_E_DOCKER_UNREACHABLE',

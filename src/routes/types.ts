@@ -26,6 +26,8 @@ export interface Endpoint {
   readonly upstreamHost?: boolean;
   /** Verify the upstream's TLS certificate (outside sites); containers' are not verified. */
   readonly verifyTls?: boolean;
+  /** PEM of the CA(s) to verify an https upstream with, instead of Node's bundled roots. */
+  readonly ca?: string;
 }
 
 /** A route that answers with a redirect instead of forwarding. */
