@@ -1,4 +1,5 @@
 // argv + environment -> one frozen Config, or every problem at once.
+import { parseBooleanWord } from '../util/boolean.js';
 import { isLoopback } from './cidr.js';
 import { envName, settings, type Config } from './settings.js';
 
@@ -28,7 +29,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
       else problems.push(`unknown argument "${arg}" (see --help)`);
     } else if (match[3] !== undefined) {
       given.set(key, match[3]);
-    } else if (isBoolean && !/^(true|false)$/i.test(argv[i + 1] ?? '')) {
+    } else if (isBoolean && parseBooleanWord(argv[i + 1] ?? '') === undefined) {
       given.set(key, 'true');
     } else if (i + 1 < argv.length) {
       given.set(key, argv[++i]!);
