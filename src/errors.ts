@@ -29,6 +29,7 @@ export const Codes = {
   routesFileMissing: 'BERTH_W_ROUTES_FILE_MISSING',
   dockerUnreachable: 'BERTH_E_DOCKER_UNREACHABLE',
   dockerApiTooOld: 'BERTH_E_DOCKER_API_TOO_OLD',
+  dockerDenied: 'BERTH_E_DOCKER_DENIED',
   dockerList: 'BERTH_E_DOCKER_LIST',
   dockerEventLine: 'BERTH_E_DOCKER_EVENT_LINE',
   dockerStreamSilent: 'BERTH_W_DOCKER_STREAM_SILENT',
