@@ -7,7 +7,7 @@ export interface BenchContext {
   readonly dir: string;
 }
 
-/** One of the targets, as measured in this run. */
+/** One of berth's performance targets, as measured in this run. */
 export interface TargetResult {
   readonly target: string;
   readonly measured: string;

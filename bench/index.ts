@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [name ...]`: runs the selected benchmarks (all by default) one after
-// another, prints each as Markdown, then the issue's targets as met or missed. Ratios in a table
+// another, prints each as Markdown, then the targets as met or missed. Ratios in a table
 // compare figures measured in the same run; absolute figures depend on the machine and its load.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -57,7 +57,7 @@ for (const benchmark of selected) {
 }
 
 if (targets.length > 0) {
-  console.log('\n## Targets (issue 6)\n');
+  console.log('\n## Targets\n');
   console.log(markdownTable(['target', 'measured', ''], targets.map((t) => [t.target, t.measured, t.met ? 'met' : '**missed**'])));
 }
 console.log(`\nTotal ${((performance.now() - began) / 1000).toFixed(0)} s; load average at the end: ${load()}.`);

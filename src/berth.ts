@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { createMetrics } from './admin/metrics.js';
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config/settings.js';
-import { listen } from './listen.js';
+import { listen, type ListenTarget } from './listen.js';
 import { createAccessLog } from './proxy/access-log.js';
 import { combineObservers, type ProxyObserver } from './proxy/observer.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
@@ -28,11 +28,11 @@ export async function startBerth(config: Config, logger: Logger): Promise<Berth>
 
   const metrics = createMetrics(store, docker);
   const proxy = createProxy(config, store, logger, metrics.observer);
-  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers: null });
+  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers: null, logger: logger.child({ component: 'admin' }) });
 
   // Listen first: the admin API reports "starting" while the first sync runs.
-  const proxyPort = await listen(proxy.server, config.httpPort, undefined);
-  const adminPort = await listen(admin.server, config.adminAddr.port, config.adminAddr.host);
+  const proxyPort = await listen(proxy.server, proxyTarget(config), logger);
+  const adminPort = await listen(admin.server, adminTarget(config), logger);
   logger.info({ listener: 'proxy', port: proxyPort }, 'listening');
   logger.info({ listener: 'admin', address: config.adminAddr.host, port: adminPort }, 'listening');
   await sources.start();
@@ -47,6 +47,9 @@ export async function startBerth(config: Config, logger: Logger): Promise<Berth>
     },
   };
 }
+
+export const proxyTarget = (config: Config): ListenTarget => ({ port: config.httpPort, host: undefined, setting: 'http-port' });
+export const adminTarget = (config: Config): ListenTarget => ({ port: config.adminAddr.port, host: config.adminAddr.host, setting: 'admin-addr' });
 
 /** The proxy listener with the access log and metrics the settings ask for. */
 export function createProxy(config: Config, store: RouteStore, logger: Logger, metrics: ProxyObserver): ProxyServer {

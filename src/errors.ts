@@ -23,10 +23,13 @@ export const Codes = {
   routesTarget: 'BERTH_E_ROUTES_TARGET',
   routesRedirectCode: 'BERTH_E_ROUTES_REDIRECT_CODE',
   routesDuplicate: 'BERTH_E_ROUTES_DUPLICATE',
+  routesTls: 'BERTH_E_ROUTES_TLS',
+  routesCa: 'BERTH_E_ROUTES_CA',
   routesFileRead: 'BERTH_E_ROUTES_FILE_READ',
   routesFileMissing: 'BERTH_W_ROUTES_FILE_MISSING',
   dockerUnreachable: 'BERTH_E_DOCKER_UNREACHABLE',
   dockerApiTooOld: 'BERTH_E_DOCKER_API_TOO_OLD',
+  dockerDenied: 'BERTH_E_DOCKER_DENIED',
   dockerList: 'BERTH_E_DOCKER_LIST',
   dockerEventLine: 'BERTH_E_DOCKER_EVENT_LINE',
   dockerStreamSilent: 'BERTH_W_DOCKER_STREAM_SILENT',
@@ -43,6 +46,25 @@ export const Codes = {
   requestFraming: 'BERTH_E_REQUEST_FRAMING',
   noRoute: 'BERTH_E_NO_ROUTE',
   noEndpoint: 'BERTH_E_NO_ENDPOINT',
+  metricsUnavailable: 'BERTH_E_METRICS',
+  listen: 'BERTH_E_LISTEN',
+  accept: 'BERTH_E_ACCEPT',
+  stop: 'BERTH_E_STOP',
+  internal: 'BERTH_E_INTERNAL',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
+
+/** How berth's process ends when it cannot start; the README lists them. */
+export const ExitCodes = { startFailed: 1, config: 2, listen: 3 } as const;
+
+/** A failure whose message already says what to do: shown as one line, without a stack. */
+export class BerthError extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BerthError';
+  }
+}

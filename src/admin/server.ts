@@ -2,8 +2,10 @@
 // Separate from the proxy, so no route can ever reach it.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import type { Logger } from 'pino';
 import type { DockerProvider } from '../docker/provider.js';
 import type { RoutesFileProvider } from '../file/provider.js';
+import { Codes } from '../errors.js';
 import type { RouteStore } from '../routes/store.js';
 import { bearerMatches } from './auth.js';
 import { recordChanges } from './changes.js';
@@ -24,6 +26,7 @@ export interface AdminOptions {
   readonly token: string | null;
   /** With --workers: how the worker processes are doing. */
   readonly workers: (() => unknown) | null;
+  readonly logger: Logger;
 }
 
 export interface AdminServer {
@@ -71,16 +74,25 @@ export function createAdminServer(options: AdminOptions): AdminServer {
       res.setHeader('www-authenticate', 'Bearer realm="berth admin"');
       return sendJson(req, res, { status: 401, body: { error: 'a valid bearer token is required' } });
     }
-    if (path === '/metrics') return void sendMetrics(res);
+    if (path === '/metrics') return sendMetrics(req, res);
     if (path === '/api/stream') return stream.subscribe(res);
     const handler = api[path];
     sendJson(req, res, handler ? handler() : { status: 404, body: { error: `no such endpoint: ${path}`, endpoints } });
   });
 
-  async function sendMetrics(res: http.ServerResponse): Promise<void> {
-    const text = await metrics.render();
-    res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
-    res.end(text);
+  function sendMetrics(req: http.IncomingMessage, res: http.ServerResponse): void {
+    metrics.render().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      (error: unknown) => {
+        // With --workers, one stalled or dying worker makes prom-client's aggregation reject.
+        const message = 'metrics are unavailable: a worker did not answer in time; try again';
+        options.logger.warn({ code: Codes.metricsUnavailable, err: error }, message);
+        sendJson(req, res, { status: 503, body: { error: message, code: Codes.metricsUnavailable } });
+      },
+    );
   }
 
   return {

@@ -1,6 +1,7 @@
 // What the admin API shows, as plain JSON-ready data.
 import type { RouteTable } from '../routes/table.js';
 import type { Problem } from '../routes/types.js';
+import { bracketed } from '../util/ip.js';
 
 export function routesView(table: RouteTable, conflicts: readonly Problem[]) {
   return {
@@ -14,7 +15,7 @@ export function routesView(table: RouteTable, conflicts: readonly Problem[]) {
         container: endpoint.container?.name ?? null,
         containerId: endpoint.container?.id ?? null,
         origin: endpoint.origin ?? null,
-        url: `${endpoint.scheme}://${endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}${endpoint.basePath ?? ''}`,
+        url: `${endpoint.scheme}://${bracketed(endpoint.address)}:${endpoint.port}${endpoint.basePath ?? ''}`,
         stripPrefix: endpoint.stripPrefix,
         ready: endpoint.ready,
         notReadyReason: endpoint.notReadyReason ?? null,

@@ -9,7 +9,9 @@ export type ToWorker =
 export type ToPrimary =
   /** Sent once the worker listens for messages: anything sent before could be lost. */
   | { readonly type: 'berth:hello' }
-  | { readonly type: 'berth:listening'; readonly port: number };
+  | { readonly type: 'berth:listening'; readonly port: number }
+  /** The proxy port could not be had; the message says which setting to change. */
+  | { readonly type: 'berth:listen-failed'; readonly code: string; readonly message: string };
 
 export function isMessage<T extends { type: string }>(value: unknown, type: T['type']): value is T {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === type;

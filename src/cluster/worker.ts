@@ -2,8 +2,9 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { createWorkerMetrics } from '../admin/metrics.js';
-import { createProxy } from '../berth.js';
+import { createProxy, proxyTarget } from '../berth.js';
 import type { Config } from '../config/settings.js';
+import { Codes, ExitCodes, type BerthError } from '../errors.js';
 import { listen } from '../listen.js';
 import { RouteStore } from '../routes/store.js';
 import { SOURCE_ORDER } from '../sources.js';
@@ -15,11 +16,21 @@ export function runWorker(config: Config, logger: Logger): void {
   let listening = false;
   let stopping = false;
 
-  const stop = async () => {
+  // With a callback, a channel that breaks reports to it instead of an 'error' nobody listens to.
+  const tell = (message: ToPrimary, then: () => void = () => {}) => {
+    if (process.connected && process.send) process.send(message, undefined, {}, () => then());
+    else then();
+  };
+  const stop = () => {
     if (stopping) return;
     stopping = true;
-    await proxy.shutdown(config.shutdownTimeout);
-    process.exit(0);
+    proxy.shutdown(config.shutdownTimeout).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ code: Codes.stop, err: error }, 'stopping failed');
+        process.exit(1);
+      },
+    );
   };
 
   process.on('message', (message: unknown) => {
@@ -28,15 +39,20 @@ export function runWorker(config: Config, logger: Logger): void {
       // Listen only with a table in hand: no request meets an empty one.
       if (!listening) {
         listening = true;
-        void listen(proxy.server, config.httpPort, undefined).then((port) => process.send?.({ type: 'berth:listening', port } satisfies ToPrimary));
+        listen(proxy.server, proxyTarget(config), logger).then(
+          (port) => tell({ type: 'berth:listening', port }),
+          (error: BerthError) => {
+            tell({ type: 'berth:listen-failed', code: error.code, message: error.message }, () => process.exit(ExitCodes.listen));
+          },
+        );
       }
     } else if (isMessage(message, 'berth:shutdown')) {
-      void stop();
+      stop();
     }
   });
-  process.send?.({ type: 'berth:hello' } satisfies ToPrimary);
+  tell({ type: 'berth:hello' });
   // The primary decides when to stop; a worker that loses it stops on its own.
   process.on('SIGTERM', () => {});
   process.on('SIGINT', () => {});
-  cluster.worker?.on('disconnect', () => void stop());
+  cluster.worker?.on('disconnect', stop);
 }

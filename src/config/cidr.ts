@@ -1,5 +1,6 @@
 // IP ranges for --trusted-proxies, matched with node:net's BlockList.
 import { BlockList, isIP } from 'node:net';
+import { plainAddress } from '../util/ip.js';
 import type { Parsed } from './values.js';
 
 export interface AddressMatcher {
@@ -36,8 +37,7 @@ function addressMatcher(list: BlockList, ranges: readonly string[]): AddressMatc
     ranges,
     matches(address: string): boolean {
       if (ranges.length === 0) return false;
-      // Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d.
-      const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+      const plain = plainAddress(address);
       const family = isIP(plain);
       return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
     },

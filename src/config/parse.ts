@@ -1,8 +1,9 @@
 // argv + environment -> one frozen Config, or every problem at once.
+import { parseBooleanWord } from '../util/boolean.js';
 import { isLoopback } from './cidr.js';
 import { envName, settings, type Config } from './settings.js';
 
-export type ConfigResult = { kind: 'config'; config: Config } | { kind: 'help' } | { kind: 'invalid'; problems: string[] };
+export type ConfigResult = { kind: 'config'; config: Config } | { kind: 'help' } | { kind: 'version' } | { kind: 'invalid'; problems: string[] };
 
 type AnySetting = (typeof settings)[keyof typeof settings];
 
@@ -14,6 +15,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version') return { kind: 'version' };
     const match = /^--(no-)?([a-z-]+)(?:=(.*))?$/s.exec(arg);
     const entry = match && byFlag.get(match[2]!);
     if (!match || !entry) {
@@ -27,7 +29,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
       else problems.push(`unknown argument "${arg}" (see --help)`);
     } else if (match[3] !== undefined) {
       given.set(key, match[3]);
-    } else if (isBoolean && !/^(true|false)$/i.test(argv[i + 1] ?? '')) {
+    } else if (isBoolean && parseBooleanWord(argv[i + 1] ?? '') === undefined) {
       given.set(key, 'true');
     } else if (i + 1 < argv.length) {
       given.set(key, argv[++i]!);
@@ -69,6 +71,6 @@ export function helpText(): string {
     const def = s.flag === 'docker-host' ? '$DOCKER_HOST, else ' + fallback : fallback === null ? 'unset' : fallback === '' ? 'none' : fallback;
     lines.push(`  --${s.flag.padEnd(20)} ${envName(s.flag).padEnd(26)} ${s.help} (default: ${def})`);
   }
-  lines.push('  --help', '');
+  lines.push('  --version', '  --help', '');
   return lines.join('\n');
 }

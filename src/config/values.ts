@@ -1,4 +1,6 @@
 // Parsers for setting values: each returns the value or a message saying what is wrong.
+import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
+import { unbracketed } from '../util/ip.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
@@ -11,10 +13,8 @@ export function parsePort(raw: string): Parsed<number> {
 }
 
 export function parseBoolean(raw: string): Parsed<boolean> {
-  const value = raw.toLowerCase();
-  if (value === 'true' || value === '1' || value === 'yes') return ok(true);
-  if (value === 'false' || value === '0' || value === 'no') return ok(false);
-  return bad(`"${raw}" is not true or false`);
+  const value = parseBooleanWord(raw);
+  return value === undefined ? bad(`"${raw}" is not a boolean (${BOOLEAN_WORDS})`) : ok(value);
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -32,7 +32,7 @@ export function parseListenAddress(raw: string): Parsed<{ host: string; port: nu
   if (!match) return bad(`"${raw}" is not host:port`);
   const port = parsePort(match[2]!);
   if (!port.ok) return port;
-  return ok({ host: match[1]!.replace(/^\[|\]$/g, ''), port: port.value });
+  return ok({ host: unbracketed(match[1]!), port: port.value });
 }
 
 export function parseOneOf<T extends string>(choices: readonly T[]) {

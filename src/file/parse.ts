@@ -1,10 +1,14 @@
 // The routes file (YAML, or JSON, which is YAML too) -> route specs, or every problem at once
 // with its line and column. Pure: the watcher reads the file and decides what to keep.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { Codes } from '../errors.js';
 import { parseHostPattern } from '../routes/host.js';
 import { parsePathPrefix } from '../routes/path.js';
 import type { Endpoint, Problem, Redirect, RouteSpec } from '../routes/types.js';
+import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
+import { unbracketed } from '../util/ip.js';
 
 export interface RoutesFileReading {
   readonly specs: readonly RouteSpec[];
@@ -12,12 +16,15 @@ export interface RoutesFileReading {
   readonly problems: readonly Problem[];
 }
 
-const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code', 'host-header'] as const;
+const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code', 'host-header', 'tls-verify', 'ca'] as const;
+
+/** Reads a file a route names (a `ca`), relative to the routes file; throws when it cannot. */
+export type ReadFile = (path: string) => string;
 const REDIRECT_CODES = [301, 302, 307, 308] as const;
 
 export const SOURCE = 'file';
 
-export function parseRoutesFile(text: string, fileLabel: string): RoutesFileReading {
+export function parseRoutesFile(text: string, fileLabel: string, readFile: ReadFile = (path) => readFileSync(path, 'utf8')): RoutesFileReading {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = [];
@@ -47,7 +54,7 @@ export function parseRoutesFile(text: string, fileLabel: string): RoutesFileRead
     const where = at(item);
     const origin = `${fileLabel}:${where.line}`;
     const before = problems.length;
-    const route = readRoute(item, origin, at, problems);
+    const route = readRoute(item, origin, at, problems, readFile);
     if (!route || problems.length > before) continue;
     const key = `${route.host ?? '*'} ${route.path}`;
     const previous = seen.get(key);
@@ -63,7 +70,7 @@ export function parseRoutesFile(text: string, fileLabel: string): RoutesFileRead
 
 type At = (node: Node | null | undefined) => { line: number; column: number };
 
-function readRoute(item: Node, origin: string, at: At, problems: Problem[]): { host: string | null; path: string; specs: RouteSpec[] } | undefined {
+function readRoute(item: Node, origin: string, at: At, problems: Problem[], readFile: ReadFile): { host: string | null; path: string; specs: RouteSpec[] } | undefined {
   if (!isMap(item)) {
     problems.push({ code: Codes.routesType, message: 'each route must be a mapping', ...at(item) });
     return undefined;
@@ -89,16 +96,61 @@ function readRoute(item: Node, origin: string, at: At, problems: Problem[]): { h
     return undefined;
   }
   if (values.has('redirect')) {
-    if (values.has('host-header')) problems.push({ code: Codes.routesKey, message: '"host-header" goes with "to", not "redirect"', ...at(values.get('host-header')) });
+    for (const key of ['host-header', 'tls-verify', 'ca']) {
+      if (values.has(key)) problems.push({ code: Codes.routesKey, message: `"${key}" goes with "to", not "redirect"`, ...at(values.get(key)) });
+    }
     const redirect = readRedirect(text('redirect'), values, stripPrefix ?? false, origin, at, problems);
     if (!redirect || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
     return { host, path, specs: [{ host, path, source: SOURCE, redirect }] };
   }
   if (values.has('redirect-code')) problems.push({ code: Codes.routesKey, message: '"redirect-code" goes with "redirect"', ...at(values.get('redirect-code')) });
   const targets = readTargets(values.get('to')!, at, problems);
-  if (!targets || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
-  const specs = targets.map((url): RouteSpec => ({ host, path, source: SOURCE, endpoint: endpointFor(url, origin, stripPrefix, hostHeader === 'upstream') }));
+  const tls = readTls(values, targets, at, problems, readFile);
+  if (!targets || !tls || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
+  const specs = targets.map((url): RouteSpec => ({ host, path, source: SOURCE, endpoint: endpointFor(url, origin, stripPrefix, hostHeader === 'upstream', tls) }));
   return { host, path, specs };
+}
+
+type Tls = { verify: boolean; ca?: string };
+
+/** `tls-verify: false` or `ca: <file>`, for https upstreams with their own CA; the CA is read now. */
+function readTls(values: Map<string, Node>, targets: URL[] | undefined, at: At, problems: Problem[], readFile: ReadFile): Tls | undefined {
+  const verify = values.has('tls-verify') ? (scalarOf(values.get('tls-verify'), 'boolean', 'tls-verify', at, problems) as boolean | undefined) : true;
+  if (!values.has('ca')) return verify === undefined ? undefined : { verify };
+  const node = values.get('ca');
+  const path = scalarOf(node, 'string', 'ca', at, problems) as string | undefined;
+  if (path === undefined || verify === undefined) return undefined;
+  if (!verify) {
+    problems.push({ code: Codes.routesTls, message: '"ca" verifies the upstream, "tls-verify: false" does not: use one', ...at(node) });
+    return undefined;
+  }
+  if (targets && !targets.some((url) => url.protocol === 'https:')) {
+    problems.push({ code: Codes.routesTls, message: '"ca" needs an https:// target in "to"', ...at(node) });
+    return undefined;
+  }
+  let pem: string;
+  try {
+    pem = readFile(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    problems.push({ code: Codes.routesCa, message: `cannot read the CA file "${path}" (${reason})`, fix: 'give a PEM file berth can read; a relative path is taken from the routes file\'s folder', ...at(node) });
+    return undefined;
+  }
+  if (!isCertificatePem(pem)) {
+    problems.push({ code: Codes.routesCa, message: `the CA file "${path}" holds no PEM certificate`, fix: 'give the CA certificate (-----BEGIN CERTIFICATE-----)', ...at(node) });
+    return undefined;
+  }
+  return { verify, ca: pem };
+}
+
+function isCertificatePem(text: string): boolean {
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return false;
+  try {
+    new X509Certificate(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readHost(value: string | undefined, node: Node | undefined, at: At, problems: Problem[]): string | undefined {
@@ -163,19 +215,20 @@ function readUrl(value: string | undefined, node: Node | undefined, at: At, prob
   return url;
 }
 
-function endpointFor(url: URL, origin: string, stripPrefix: boolean, upstreamHost: boolean): Endpoint {
+function endpointFor(url: URL, origin: string, stripPrefix: boolean, upstreamHost: boolean, tls: Tls): Endpoint {
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   return {
     key: `${origin} ${url.href}`,
     scheme,
-    address: url.hostname.replace(/^\[|\]$/g, ''),
+    address: unbracketed(url.hostname),
     port: url.port ? Number(url.port) : scheme === 'https' ? 443 : 80,
     ready: true,
     stripPrefix,
     origin,
     basePath: url.pathname.replace(/\/+$/, ''),
     upstreamHost,
-    verifyTls: true,
+    verifyTls: tls.verify,
+    ...(tls.ca !== undefined && scheme === 'https' ? { ca: tls.ca } : {}),
   };
 }
 
@@ -188,7 +241,13 @@ function scalarOf(node: Node | undefined, type: 'string' | 'boolean' | 'number',
   if (isScalar(node) && typeof node.value === type && (type !== 'string' || (node.value as string).trim() !== '')) {
     return type === 'string' ? (node.value as string).trim() : node.value;
   }
-  problems.push({ code: Codes.routesType, message: `"${key}" must be a ${type === 'string' ? 'non-empty string' : type}`, ...at(node) });
+  // A quoted "yes" reads as labels and settings read it.
+  if (type === 'boolean' && isScalar(node) && typeof node.value === 'string') {
+    const value = parseBooleanWord(node.value);
+    if (value !== undefined) return value;
+  }
+  const wanted = type === 'string' ? 'non-empty string' : type === 'boolean' ? `boolean (${BOOLEAN_WORDS})` : type;
+  problems.push({ code: Codes.routesType, message: `"${key}" must be a ${wanted}`, ...at(node) });
   return undefined;
 }
 

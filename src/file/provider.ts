@@ -1,5 +1,6 @@
 // The routes file source: read, validate, and keep the last good version in force.
 // The folder is watched, not the file, so editors' and orchestrators' atomic renames are seen.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -91,7 +92,7 @@ export class RoutesFileProvider {
     }
     if (text === this.lastText) return;
     this.lastText = text;
-    const reading = parseRoutesFile(text, basename(this.path));
+    const reading = parseRoutesFile(text, basename(this.path), (path) => readFileSync(resolve(dirname(this.path), path), 'utf8'));
     this.state = { ...this.state, loads: this.state.loads + 1, loadedAt: new Date().toISOString() };
     if (reading.problems.length > 0) {
       this.state = { ...this.state, state: 'invalid', problems: reading.problems };

@@ -5,7 +5,9 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ProxyServer } from 'http-proxy-3';
 import type { Endpoint } from '../routes/types.js';
+import { bracketed } from '../util/ip.js';
 import { CONNECT_TIMEOUT, UPSTREAM_TIMEOUT } from './upstream-errors.js';
+import { upstreamTlsOptions } from './upstream-tls.js';
 import { sendUpstream, type Deadlines, type UpstreamHead } from './upstream.js';
 
 export type ForwardError = (error: Error) => void;
@@ -24,11 +26,6 @@ export interface ForwarderOptions {
   readonly websocketIdleMs: number;
   /** +1 when a WebSocket is established, -1 when it closes. */
   readonly onWebSocket?: (delta: 1 | -1) => void;
-}
-
-/** Containers mostly carry self-signed certificates; outside sites from the routes file are verified. */
-function tlsOptions(endpoint: Endpoint): https.RequestOptions {
-  return { rejectUnauthorized: endpoint.verifyTls === true };
 }
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
@@ -71,8 +68,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function wsTargetOf(endpoint: Endpoint): URL {
     let target = wsTargets.get(endpoint);
     if (!target) {
-      const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
-      target = new URL(`${endpoint.scheme}://${host}:${endpoint.port}`);
+      target = new URL(`${endpoint.scheme}://${bracketed(endpoint.address)}:${endpoint.port}`);
       wsTargets.set(endpoint, target);
     }
     return target;
@@ -80,13 +76,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   return {
     web(req, res, endpoint, head, onError) {
-      sendUpstream(req, res, endpoint, head, { agents, deadlines, tls: tlsOptions(endpoint) }, onError);
+      sendUpstream(req, res, endpoint, head, { agents, deadlines, tls: endpoint.scheme === 'https' ? upstreamTlsOptions(endpoint) : {} }, onError);
     },
     ws(req, socket, head, endpoint, path, onError) {
       wsPaths.set(req, path);
       // Upgraded sockets leave the pool anyway: a fresh connection each.
-      const { rejectUnauthorized } = tlsOptions(endpoint);
-      proxy.ws(req, socket, head, { target: wsTargetOf(endpoint), agent: false, secure: rejectUnauthorized }, (error) => onError(error as Error));
+      const tls = upstreamTlsOptions(endpoint);
+      const options = { target: wsTargetOf(endpoint), agent: false as const, secure: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}) };
+      proxy.ws(req, socket, head, options, (error) => onError(error as Error));
     },
     close() {
       agents.http.destroy();

@@ -9,6 +9,7 @@ import { normalizeRequestHost } from '../routes/host.js';
 import type { RouteStore } from '../routes/store.js';
 import type { Pool } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
+import { bracketed, plainAddress } from '../util/ip.js';
 import { createForwarder } from './forwarder.js';
 import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
 import { oneAtATime } from './lanes.js';
@@ -72,7 +73,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = observer ? performance.now() : 0;
     const decision = decide(store.current, factsOf(req), policy);
-    const exchange: Exchange = { endpoint: decision.kind === 'forward' ? decision.endpoint : null };
+    const exchange: Exchange = { endpoint: decision.kind === 'forward' ? decision.endpoint : null, requestId: null };
     if (observer) report(observer, req, res, decision, exchange, started);
     if (decision.kind === 'refuse') return sendRefusal(res, decision.status, decision.detail, decision.code);
     if (decision.kind === 'redirect') return sendRedirect(res, decision.code, decision.location);
@@ -144,6 +145,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     attempt.exchange.endpoint = endpoint;
     const path = upstreamPath(endpoint, decision.target, pool);
     const head = { method: req.method ?? 'GET', path, headers: headersFor(req, endpoint, pool, false, attempt.newId), framing };
+    attempt.exchange.requestId = head.headers['x-request-id'] as string;
     forwarder.web(req, res, endpoint, head, (error) => {
       const failure = classifyUpstreamError(error);
       observer?.upstreamError(failure.code);
@@ -197,6 +199,8 @@ function factsOf(req: http.IncomingMessage): RequestFacts {
 /** Which endpoint is serving a request (it changes when a retry moves it). */
 interface Exchange {
   endpoint: Endpoint | null;
+  /** The X-Request-Id the upstream was sent, for the access log. */
+  requestId: string | null;
 }
 
 /** Tells the observer about the request once its response is done or abandoned. */
@@ -207,7 +211,7 @@ function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.Se
   const pool = decision.pool;
   res.once('close', () => {
     const endpoint = exchange.endpoint;
-    const requestId = req.headers['x-request-id'];
+    const requestId = exchange.requestId ?? req.headers['x-request-id'];
     observer.request({
       method: req.method ?? '',
       host: normalizeRequestHost(req.headers.host),
@@ -247,14 +251,9 @@ function droppedRecord(req: http.IncomingMessage, routeHost: string | null): Req
 
 /** The Host an outside site expects: its name, and its port unless the scheme's default. */
 function authorityOf(endpoint: Endpoint): string {
-  const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+  const host = bracketed(endpoint.address);
   const defaultPort = endpoint.scheme === 'https' ? 443 : 80;
   return endpoint.port === defaultPort ? host : `${host}:${endpoint.port}`;
-}
-
-/** IPv4 clients of a dual-stack listener show as ::ffff:a.b.c.d; upstreams expect a.b.c.d. */
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 function describe(endpoint: Endpoint): string {

@@ -1,5 +1,5 @@
 // Latest routes per source; a change rebuilds the table and swaps one reference.
-import { digestOfLines } from '../util/digest.js';
+import { canonicalJson, digestOfLines } from '../util/digest.js';
 import { RouteTable, type Pool } from './table.js';
 import type { Endpoint, Problem, RouteSpec } from './types.js';
 
@@ -60,11 +60,12 @@ export class RouteStore {
 
 /** A digest, not the text: a thousand routes' worth of fingerprint would outweigh the routes. */
 function fingerprintOf(specs: readonly RouteSpec[]): string {
-  return digestOfLines(specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? JSON.stringify(spec.redirect) : endpointFingerprint(spec.endpoint)}`));
+  return digestOfLines(specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? canonicalJson(spec.redirect) : endpointFingerprint(spec.endpoint)}`));
 }
 
-function endpointFingerprint(e: Endpoint): string {
-  return JSON.stringify([e.key, e.scheme, e.address, e.port, e.ready, e.notReadyReason, e.stripPrefix, e.container?.id, e.container?.name, e.origin, e.basePath, e.upstreamHost, e.verifyTls]);
+/** Every field, not a list of them: a field added to Endpoint can never be missed. */
+function endpointFingerprint(endpoint: Endpoint): string {
+  return canonicalJson(endpoint);
 }
 
 function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableChange, 'added' | 'removed' | 'changed'> {
@@ -77,5 +78,5 @@ function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableC
 }
 
 function poolFingerprint(pool: Pool): string {
-  return [pool.source, JSON.stringify(pool.redirect), ...pool.endpoints.map(endpointFingerprint)].join('\n');
+  return [pool.source, canonicalJson(pool.redirect), ...pool.endpoints.map(endpointFingerprint)].join('\n');
 }

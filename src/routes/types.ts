@@ -28,6 +28,8 @@ export interface Endpoint {
   readonly verifyTls?: boolean;
   /** Encoded characters (`%2F`...) this route's paths may hold; absent: the global setting. */
   readonly allowEncoded?: ReadonlyArray<'slash' | 'backslash' | 'nul'>;
+  /** PEM of the CA(s) to verify an https upstream with, instead of Node's bundled roots. */
+  readonly ca?: string;
 }
 
 /** A route that answers with a redirect instead of forwarding. */

@@ -100,6 +100,18 @@ describe('parseConfig: flags', () => {
     assert.equal(config(['--exposed-by-default', 'TRUE']).exposedByDefault, true);
   });
 
+  it('reads every boolean word after a bare boolean flag and in the environment', () => {
+    assert.equal(config(['--exposed-by-default', 'off']).exposedByDefault, false);
+    assert.equal(config(['--exposed-by-default', 'no', '--domain', 'example.test']).domain, 'example.test');
+    assert.equal(config([], { BERTH_ACCESS_LOG: 'Off' }).accessLog, false);
+    assert.equal(config([], { BERTH_ACCESS_LOG: 'on' }).accessLog, true);
+    assert.match(problems([], { BERTH_ACCESS_LOG: 'maybe' })[0]!, /"maybe" is not a boolean \(true\/false, yes\/no, on\/off or 1\/0\)/);
+  });
+
+  it('answers --version before reading any other setting', () => {
+    assert.equal(parseConfig(['--http-port', 'nope', '--version'], {}).kind, 'version');
+  });
+
   it('lets the last of repeated flags win', () => {
     assert.equal(config(['--http-port=1', '--http-port=2']).httpPort, 2);
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { Codes } from '../../src/errors.js';
 import { parseRoutesFile } from '../../src/file/parse.js';
@@ -8,13 +9,16 @@ import type { RouteSpec } from '../../src/routes/types.js';
 import { fixturePath } from '../support/repo.js';
 
 const fixture = (name: string) => readFileSync(fixturePath(`routes/${name}`), 'utf8');
+// What the provider passes: a file named in a route, taken from the routes file's folder.
+const readBeside = (path: string) => readFileSync(resolve(dirname(fixturePath('routes/tls.yml')), path), 'utf8');
+const CA = readFileSync(fixturePath('tls/internal-ca.pem'), 'utf8');
 
 /** A compact, comparable view of what a route does. */
 function summary(spec: RouteSpec): string {
   const where = `${spec.host ?? '*'}${spec.path}`;
   if (spec.redirect) return `${where} -> ${spec.redirect.code} ${spec.redirect.location}${spec.redirect.stripPrefix ? ' (strip)' : ''}`;
   const e = spec.endpoint;
-  const flags = [e.stripPrefix && 'strip', e.upstreamHost && 'upstream-host', e.verifyTls && 'verify'].filter(Boolean).join(',');
+  const flags = [e.stripPrefix && 'strip', e.upstreamHost && 'upstream-host', e.verifyTls && 'verify', e.ca === CA && 'ca'].filter(Boolean).join(',');
   return `${where} -> ${e.scheme}://${e.address}:${e.port}${e.basePath} [${flags}] @${e.origin}`;
 }
 
@@ -82,6 +86,40 @@ describe('parseRoutesFile', () => {
     assert.equal(parseRoutesFile('- host: a.test\n', 'r.yml').problems[0]?.code, Codes.routesType);
     assert.equal(parseRoutesFile('routes: yes\n', 'r.yml').problems[0]?.code, Codes.routesType);
     assert.equal(parseRoutesFile('routes:\n  - just a string\n', 'r.yml').problems[0]?.code, Codes.routesType);
+  });
+
+  it('reads tls-verify and a CA file for https upstreams, the CA only on https targets', () => {
+    const reading = parseRoutesFile(fixture('tls.yml'), 'tls.yml', readBeside);
+    assert.deepEqual(reading.problems, []);
+    assert.deepEqual(reading.specs.map(summary), [
+      'internal.example.test/ -> https://10.0.0.7:8443 [verify,ca] @tls.yml:3',
+      'lab.example.test/ -> https://10.0.0.8:443 [] @tls.yml:6',
+      'mixed.example.test/ -> https://10.0.0.9:443 [verify,ca] @tls.yml:9',
+      'mixed.example.test/ -> http://10.0.0.10:80 [verify] @tls.yml:9',
+      'spelled.example.test/ -> https://10.0.0.11:443 [] @tls.yml:12',
+    ]);
+  });
+
+  it('reports an unreadable or non-PEM CA, a CA beside tls-verify false or without https, and TLS keys on redirects', () => {
+    const reading = parseRoutesFile(fixture('tls-broken.yml'), 'tls-broken.yml', readBeside);
+    assert.deepEqual(reading.specs, []);
+    assert.deepEqual(reading.problems.map((p) => [p.line, p.code]), [
+      [4, Codes.routesCa],
+      [7, Codes.routesCa],
+      [11, Codes.routesTls],
+      [14, Codes.routesTls],
+      [17, Codes.routesType],
+      [20, Codes.routesKey],
+    ]);
+    assert.match(reading.problems[0]!.message, /no-such-ca\.pem.*ENOENT/);
+    assert.match(reading.problems[0]!.fix ?? '', /routes file's folder/);
+  });
+
+  it('reads quoted boolean words as settings and labels do, and names them when one is wrong', () => {
+    const on = parseRoutesFile('routes:\n  - to: http://x\n    strip-prefix: "Yes"\n', 'r.yml');
+    assert.equal(on.specs[0]?.endpoint?.stripPrefix, true);
+    const bad = parseRoutesFile('routes:\n  - to: http://x\n    strip-prefix: "maybe"\n', 'r.yml');
+    assert.match(bad.problems[0]?.message ?? '', /true\/false, yes\/no, on\/off or 1\/0/);
   });
 
   it('rejects credentials in a URL and redirect options on a forwarding route', () => {

@@ -149,3 +149,43 @@ describe('RouteStore change detection', () => {
     assert.equal(store.current.match('a.test', '/')?.endpoints[0]?.container?.name, 'new-name');
   });
 });
+
+describe('RouteStore change detection', () => {
+  // Required<>: a field added to Endpoint fails to compile here until the test covers it.
+  const full: Required<Endpoint> = {
+    key: 'c1/80',
+    scheme: 'https',
+    address: '10.0.0.1',
+    port: 443,
+    ready: false,
+    notReadyReason: 'starting',
+    stripPrefix: false,
+    container: { id: 'c1', name: 'web-1' },
+    origin: 'routes.yml:3',
+    basePath: '/base',
+    upstreamHost: false,
+    verifyTls: false,
+    ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+    allowEncoded: ['slash'],
+  };
+  const changedValue = (value: unknown): unknown =>
+    typeof value === 'string' ? value + 'x' : typeof value === 'number' ? value + 1 : typeof value === 'boolean' ? !value : Array.isArray(value) ? [...value, 'nul'] : { id: 'c2', name: 'web-2' };
+
+  for (const field of Object.keys(full) as Array<keyof Endpoint>) {
+    it(`swaps the table when only the endpoint's ${field} changes`, () => {
+      const store = new RouteStore(['docker']);
+      store.update('docker', [{ host: 'a.test', path: '/', source: 'docker', endpoint: full }]);
+      const before = store.current;
+      const change = store.update('docker', [{ host: 'a.test', path: '/', source: 'docker', endpoint: { ...full, [field]: changedValue(full[field]) } }]);
+      assert.ok(change, `a change of ${field} is seen`);
+      assert.notEqual(store.current, before);
+    });
+  }
+
+  it('sees no change when the same endpoint is built with its fields in another order', () => {
+    const store = new RouteStore(['docker']);
+    store.update('docker', [{ host: 'a.test', path: '/', source: 'docker', endpoint: full }]);
+    const reordered = Object.fromEntries(Object.entries(full).reverse()) as unknown as Endpoint;
+    assert.equal(store.update('docker', [{ host: 'a.test', path: '/', source: 'docker', endpoint: reordered }]), null);
+  });
+});
