@@ -23,6 +23,7 @@ export const Codes = {
   routesTarget: 'BERTH_E_ROUTES_TARGET',
   routesRedirectCode: 'BERTH_E_ROUTES_REDIRECT_CODE',
   routesDuplicate: 'BERTH_E_ROUTES_DUPLICATE',
+  routesEncoded: 'BERTH_E_ROUTES_ENCODED',
   routesTls: 'BERTH_E_ROUTES_TLS',
   routesCa: 'BERTH_E_ROUTES_CA',
   routesFileRead: 'BERTH_E_ROUTES_FILE_READ',

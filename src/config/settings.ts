@@ -1,5 +1,5 @@
 // Every setting, declared once: flag, environment variable, default and help.
-import { ENCODED_CHARS, type EncodedChar } from '../proxy/target.js';
+import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
 import { DEFAULT_DOCKER_HOST, parseDockerHost, type DockerAddress } from '../docker/address.js';
 import { parseAddressList } from './cidr.js';
 import { parseBoolean, parseCount, parseDuration, parseFraction, parseListenAddress, parseOneOf, parsePort, parseText, type Parsed } from './values.js';
@@ -34,11 +34,9 @@ function parseDomain(raw: string): Parsed<string> {
   return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) ? { ok: true, value: domain } : { ok: false, problem: `"${raw}" is not a domain name` };
 }
 
-function parseEncodedChars(raw: string): Parsed<ReadonlySet<EncodedChar>> {
-  const names = raw.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
-  const unknown = names.filter((name) => !(ENCODED_CHARS as readonly string[]).includes(name));
-  if (unknown.length > 0) return { ok: false, problem: `"${unknown.join(', ')}" is not one of ${ENCODED_CHARS.join(', ')}` };
-  return { ok: true, value: new Set(names as EncodedChar[]) };
+function parseEncodedSet(raw: string): Parsed<ReadonlySet<EncodedChar>> {
+  const parsed = parseEncodedChars(raw);
+  return parsed.ok ? { ok: true, value: new Set(parsed.value) } : { ok: false, problem: `"${parsed.unknown.join(', ')}" is not one of ${ENCODED_CHARS.join(', ')}` };
 }
 
 export const settings = {
@@ -96,7 +94,7 @@ export const settings = {
     flag: 'allow-encoded',
     help: 'encoded characters a path may hold on every route (slash = %2F, backslash = %5C, nul = %00), comma-separated; others get 400',
     default: fixed(''),
-    parse: parseEncodedChars,
+    parse: parseEncodedSet,
   }),
   keepUnderscoreHeaders: setting({
     flag: 'keep-underscore-headers',

@@ -1,5 +1,6 @@
 // The routes file (YAML, or JSON, which is YAML too) -> route specs, or every problem at once
 // with its line and column. Pure: the watcher reads the file and decides what to keep.
+import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
@@ -16,7 +17,7 @@ export interface RoutesFileReading {
   readonly problems: readonly Problem[];
 }
 
-const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code', 'host-header', 'tls-verify', 'ca'] as const;
+const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code', 'host-header', 'tls-verify', 'ca', 'allow-encoded'] as const;
 
 /** Reads a file a route names (a `ca`), relative to the routes file; throws when it cannot. */
 export type ReadFile = (path: string) => string;
@@ -96,7 +97,7 @@ function readRoute(item: Node, origin: string, at: At, problems: Problem[], read
     return undefined;
   }
   if (values.has('redirect')) {
-    for (const key of ['host-header', 'tls-verify', 'ca']) {
+    for (const key of ['host-header', 'tls-verify', 'ca', 'allow-encoded']) {
       if (values.has(key)) problems.push({ code: Codes.routesKey, message: `"${key}" goes with "to", not "redirect"`, ...at(values.get(key)) });
     }
     const redirect = readRedirect(text('redirect'), values, stripPrefix ?? false, origin, at, problems);
@@ -106,12 +107,27 @@ function readRoute(item: Node, origin: string, at: At, problems: Problem[], read
   if (values.has('redirect-code')) problems.push({ code: Codes.routesKey, message: '"redirect-code" goes with "redirect"', ...at(values.get('redirect-code')) });
   const targets = readTargets(values.get('to')!, at, problems);
   const tls = readTls(values, targets, at, problems, readFile);
-  if (!targets || !tls || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
-  const specs = targets.map((url): RouteSpec => ({ host, path, source: SOURCE, endpoint: endpointFor(url, origin, stripPrefix, hostHeader === 'upstream', tls) }));
+  const allowEncoded = values.has('allow-encoded') ? readAllowEncoded(values.get('allow-encoded')!, at, problems) : null;
+  if (!targets || !tls || allowEncoded === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
+  const specs = targets.map((url): RouteSpec => {
+    const endpoint = endpointFor(url, origin, stripPrefix, hostHeader === 'upstream', tls);
+    return { host, path, source: SOURCE, endpoint: allowEncoded ? { ...endpoint, allowEncoded } : endpoint };
+  });
   return { host, path, specs };
 }
 
 type Tls = { verify: boolean; ca?: string };
+
+/** `allow-encoded: slash` or a list (`[slash, backslash]`): encoded characters this route's paths may hold. */
+function readAllowEncoded(node: Node, at: At, problems: Problem[]): EncodedChar[] | undefined {
+  const items = isSeq(node) ? (node.items as Node[]) : [node];
+  const words = items.map((item) => scalarOf(item, 'string', 'allow-encoded', at, problems) as string | undefined);
+  if (words.some((word) => word === undefined)) return undefined;
+  const parsed = parseEncodedChars(words.join(','));
+  if (parsed.ok) return parsed.value;
+  problems.push({ code: Codes.routesEncoded, message: `allow-encoded does not know "${parsed.unknown.join(', ')}"`, fix: `use ${ENCODED_CHARS.join(', ')}`, ...at(node) });
+  return undefined;
+}
 
 /** `tls-verify: false` or `ca: <file>`, for https upstreams with their own CA; the CA is read now. */
 function readTls(values: Map<string, Node>, targets: URL[] | undefined, at: At, problems: Problem[], readFile: ReadFile): Tls | undefined {

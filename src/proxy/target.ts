@@ -45,6 +45,14 @@ export function requestTarget(url: string, hostHeaders: readonly string[]): Requ
 /** Percent-encoded characters a path may hold only where a route allows them. */
 export type EncodedChar = 'slash' | 'backslash' | 'nul';
 export const ENCODED_CHARS: readonly EncodedChar[] = ['slash', 'backslash', 'nul'];
+
+/** Reads `slash,backslash` (any case, any spacing): the characters, or the words it does not know. */
+export function parseEncodedChars(raw: string): { ok: true; value: EncodedChar[] } | { ok: false; unknown: string[] } {
+  const names = raw.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !(ENCODED_CHARS as readonly string[]).includes(name));
+  return unknown.length > 0 ? { ok: false, unknown } : { ok: true, value: [...new Set(names as EncodedChar[])] };
+}
+
 const ENCODINGS: Record<EncodedChar, RegExp> = { slash: /%2f/i, backslash: /%5c/i, nul: /%00/ };
 
 /**

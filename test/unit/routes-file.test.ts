@@ -142,3 +142,27 @@ describe('file routes beside Docker routes', () => {
     assert.match(change?.conflicts[0]?.message ?? '', /routes\.yml:2.*web-1|web-1.*routes\.yml:2/);
   });
 });
+
+describe('parseRoutesFile: allow-encoded', () => {
+  it('reads one word or a list onto every endpoint of the route', () => {
+    const reading = parseRoutesFile('routes:\n  - host: a.test\n    to: [http://x, http://y]\n    allow-encoded: slash\n  - host: b.test\n    to: http://z\n    allow-encoded: [Slash, nul]\n', 'r.yml');
+    assert.deepEqual(reading.problems, []);
+    assert.deepEqual(reading.specs.map((spec) => spec.endpoint?.allowEncoded), [['slash'], ['slash'], ['slash', 'nul']]);
+  });
+
+  it('leaves routes without the key to the global setting', () => {
+    const reading = parseRoutesFile('routes:\n  - host: a.test\n    to: http://x\n', 'r.yml');
+    assert.equal(reading.specs[0]?.endpoint?.allowEncoded, undefined);
+  });
+
+  it('refuses a word it does not know, with its code and line', () => {
+    const reading = parseRoutesFile('routes:\n  - host: a.test\n    to: http://x\n    allow-encoded: [slash, percent]\n', 'r.yml');
+    assert.deepEqual(reading.problems.map((p) => [p.code, p.line]), [[Codes.routesEncoded, 4]]);
+    assert.deepEqual(reading.specs, []);
+  });
+
+  it('refuses it on a redirect', () => {
+    const reading = parseRoutesFile('routes:\n  - host: a.test\n    redirect: https://b.test\n    allow-encoded: slash\n', 'r.yml');
+    assert.deepEqual(reading.problems.map((p) => p.code), [Codes.routesKey]);
+  });
+});
