@@ -12,6 +12,8 @@ export const Codes = {
   portAmbiguous: 'BERTH_E_PORT_AMBIGUOUS',
   networkAmbiguous: 'BERTH_E_NETWORK_AMBIGUOUS',
   networkMissing: 'BERTH_E_NETWORK_MISSING',
+  networkNotShared: 'BERTH_E_NETWORK_NOT_SHARED',
+  hostUnreachable: 'BERTH_E_HOST_UNREACHABLE',
   nameInvalid: 'BERTH_E_NAME',
   routeConflict: 'BERTH_W_ROUTE_CONFLICT',
   routesSyntax: 'BERTH_E_ROUTES_SYNTAX',
