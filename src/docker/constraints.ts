@@ -19,6 +19,19 @@ export function parseConstraint(raw: string): { constraint: Constraint } | { pro
   return { constraint: { label, value: eq === -1 ? null : rest.slice(eq + 1) } };
 }
 
+/** Constraints separated by ";" (repeated flags are joined so); every bad one is named. */
+export function parseConstraintList(raw: string): { ok: true; value: Constraint[] } | { ok: false; problem: string } {
+  const constraints: Constraint[] = [];
+  const problems: string[] = [];
+  for (const part of raw.split(';')) {
+    if (part.trim() === '') continue;
+    const parsed = parseConstraint(part);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    else constraints.push(parsed.constraint);
+  }
+  return problems.length > 0 ? { ok: false, problem: problems.join('; ') } : { ok: true, value: constraints };
+}
+
 /** Docker's `label` list filter: every entry must hold, as with --constraint. */
 export function labelFilters(constraints: readonly Constraint[]): string[] {
   return constraints.map(({ label, value }) => (value === null ? label : `${label}=${value}`));
