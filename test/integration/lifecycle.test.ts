@@ -124,6 +124,34 @@ describe('pausing a replica', () => {
   }
 });
 
+describe('watching only the containers --constraint names', () => {
+  const stack = `berth-test.stack-${process.pid}`;
+  const berth = useBerth(['--constraint', `label=${stack}=prod`, '--constraint', `label=${stack}.managed`]);
+  let image: string;
+  before(async () => (image = await busyboxImage()));
+
+  it('routes the containers that meet every constraint and neither routes nor lists the others', async () => {
+    const [prod, dev, unmanaged] = ['prod', 'dev', 'unmanaged'].map((what) => `${uniqueName(what)}.test`) as [string, string, string];
+    const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': prod, [stack]: 'prod', [`${stack}.managed`]: 'yes' } });
+    const others = await Promise.all([
+      runHttpd({ image, labels: { ...PORT_80, 'berth.host': dev, [stack]: 'dev', [`${stack}.managed`]: 'yes' } }),
+      runHttpd({ image, labels: { ...PORT_80, 'berth.host': unmanaged, [stack]: 'prod' } }),
+    ]);
+    const body = await waitFor(async () => {
+      const response = await berth().request(prod);
+      return response.status === 200 && response.body;
+    }, { what: `${prod} answering` });
+    assert.equal(body, app.name);
+    // Events of the others still arrive; give them time to do harm if they could.
+    await docker('pause', others[0].name);
+    await sleep(300);
+    assert.equal((await berth().request(dev)).status, 404);
+    assert.equal((await berth().request(unmanaged)).status, 404);
+    const { containers } = await berth().admin<{ containers: Array<{ name: string }> }>('/api/containers');
+    assert.deepEqual(containers.map((c) => c.name), [app.name]);
+  });
+});
+
 describe('network choice without a network label', () => {
   const berth = useBerth(['--network', 'bridge']);
   let image: string;
