@@ -58,6 +58,7 @@ function dockerProvider(config: Config, store: RouteStore, logger: Logger): Dock
     client: createDockerClient(config.dockerHost.address),
     address: config.dockerHost.url,
     routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network },
+    constraints: config.constraint,
     store,
     logger: logger.child({ component: 'docker' }),
     resyncIntervalMs: config.resyncInterval,

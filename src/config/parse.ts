@@ -24,15 +24,16 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     }
     const [key, s] = entry;
     const isBoolean = 'boolean' in s && s.boolean === true;
+    const give = (value: string) => given.set(key, 'repeatable' in s && s.repeatable && given.has(key) ? `${given.get(key)};${value}` : value);
     if (match[1]) {
       if (isBoolean && match[3] === undefined) given.set(key, 'false');
       else problems.push(`unknown argument "${arg}" (see --help)`);
     } else if (match[3] !== undefined) {
-      given.set(key, match[3]);
+      give(match[3]);
     } else if (isBoolean && parseBooleanWord(argv[i + 1] ?? '') === undefined) {
       given.set(key, 'true');
     } else if (i + 1 < argv.length) {
-      given.set(key, argv[++i]!);
+      give(argv[++i]!);
     } else {
       problems.push(`--${s.flag} needs a value`);
     }

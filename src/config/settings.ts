@@ -1,6 +1,7 @@
 // Every setting, declared once: flag, environment variable, default and help.
 import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
 import { DEFAULT_DOCKER_HOST, parseDockerHost, type DockerAddress } from '../docker/address.js';
+import { parseConstraintList } from '../docker/constraints.js';
 import { parseAddressList } from './cidr.js';
 import { parseBoolean, parseCount, parseDuration, parseFraction, parseListenAddress, parseOneOf, parsePort, parseText, type Parsed } from './values.js';
 
@@ -15,6 +16,8 @@ interface Setting<T, Optional extends boolean = false> {
   readonly boolean?: true;
   /** Unset by default: the value is then null. */
   readonly optional?: Optional;
+  /** May be given more than once; the values are joined with ";" before parsing. */
+  readonly repeatable?: true;
 }
 
 const setting = <T, Optional extends boolean = false>(s: Setting<T, Optional>): Setting<T, Optional> => s;
@@ -74,6 +77,13 @@ export const settings = {
     default: fixed('true'),
     parse: parseBoolean,
     boolean: true,
+  }),
+  constraint: setting({
+    flag: 'constraint',
+    help: 'watch only containers with this label (label=<key>) or label value (label=<key>=<value>); repeatable, all must hold; the variable takes them ";"-separated',
+    default: fixed(''),
+    parse: parseConstraintList,
+    repeatable: true,
   }),
   network: setting({ flag: 'network', help: 'network to reach containers on when berth runs outside Docker and they have several', default: fixed(null), parse: parseText, optional: true }),
   trustedProxies: setting({

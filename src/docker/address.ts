@@ -1,4 +1,5 @@
 // DOCKER_HOST-style addresses -> how to connect. Pure.
+import { unbracketed } from '../util/ip.js';
 
 export type DockerAddress =
   | { readonly kind: 'unix'; readonly socketPath: string }
@@ -18,5 +19,5 @@ export function parseDockerHost(value: string): DockerAddress | undefined {
   const protocol = scheme === 'https' ? 'https' : 'http';
   const port = match[3] ? Number(match[3]) : protocol === 'https' ? 2376 : 2375;
   if (port < 1 || port > 65535) return undefined;
-  return { kind: 'tcp', host: match[2]!.replace(/^\[|\]$/g, ''), port, protocol };
+  return { kind: 'tcp', host: unbracketed(match[2]!), port, protocol };
 }

@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream';
 import { Codes } from '../errors.js';
 import type { DockerAddress } from './address.js';
 import type { ContainerSummary } from './container.js';
+import { parseEvent, type DockerEvent } from './events.js';
+import { createLineSplitter } from './line-splitter.js';
 import { healthFromStatus } from './readiness.js';
 import { watchSocketFile } from './socket-watch.js';
 
@@ -15,12 +17,31 @@ const LIST_TIMEOUT_MS = 15_000;
 // A daemon that accepts connections but never answers must not hold berth for ever.
 const ANSWER_TIMEOUT_MS = 10_000;
 
+/** Which running containers to list: those with every label filter (`key` or `key=value`), or one id. */
+export interface ListFilter {
+  readonly labels?: readonly string[];
+  readonly id?: string;
+}
+
+export interface EventHandlers {
+  onEvent(event: DockerEvent): void;
+  /** A line that is no event (cut to 200 characters), or the size of one too long to keep. */
+  onBadLine(bad: { line: string } | { bytes: number }): void;
+}
+
+/** An open events stream; events reach the handlers given to openEvents. */
+export interface EventStream {
+  /** Resolves with why the stream ended: it ended, failed or was closed. */
+  readonly ended: Promise<string>;
+  close(): void;
+}
+
 export interface DockerClient {
   /** Checks the daemon answers and settles the API version; returns it. */
   connect(): Promise<string>;
-  listContainers(): Promise<ContainerSummary[]>;
-  /** Opens the events stream for containers and networks; destroy it to stop. */
-  openEvents(): Promise<Readable>;
+  listContainers(filter?: ListFilter): Promise<ContainerSummary[]>;
+  /** Opens the events stream for containers and networks. */
+  openEvents(handlers: EventHandlers): Promise<EventStream>;
   /** Calls wake when the daemon may be back (its unix socket created again); returns a stop function. */
   watchForDaemon(wake: () => void): () => void;
 }
@@ -59,21 +80,27 @@ export function createDockerClient(address: DockerAddress): DockerClient {
       return chosen;
     },
 
-    async listContainers() {
-      const raw = await docker.listContainers({ all: false, abortSignal: AbortSignal.timeout(LIST_TIMEOUT_MS) } as Docker.ContainerListOptions);
+    async listContainers(filter = {}) {
+      const filters: Record<string, string[]> = {};
+      if (filter.labels && filter.labels.length > 0) filters['label'] = [...filter.labels];
+      if (filter.id !== undefined) filters['id'] = [filter.id];
+      const raw = await docker.listContainers({ all: false, filters, abortSignal: AbortSignal.timeout(LIST_TIMEOUT_MS) } as Docker.ContainerListOptions);
       return raw.map(toSummary);
     },
 
-    async openEvents() {
+    async openEvents(handlers) {
+      // No label filter here: network events carry the network's attributes, not the container's labels.
       const filters = { type: ['container', 'network'] as Array<'container' | 'network'> };
       // Bounded until the stream's headers arrive; an open stream may then stay quiet for ever.
       const answered = new AbortController();
       const timer = setTimeout(() => answered.abort(), ANSWER_TIMEOUT_MS);
+      let stream: Readable;
       try {
-        return (await docker.getEvents({ filters, abortSignal: answered.signal })) as unknown as Readable;
+        stream = (await docker.getEvents({ filters, abortSignal: answered.signal })) as unknown as Readable;
       } finally {
         clearTimeout(timer);
       }
+      return followEvents(stream, handlers);
     },
 
     watchForDaemon(wake) {
@@ -82,10 +109,31 @@ export function createDockerClient(address: DockerAddress): DockerClient {
   };
 }
 
+/** Typed events from the raw stream: newline framing on bytes, then one JSON event per line. */
+export function followEvents(stream: Readable, handlers: EventHandlers): EventStream {
+  const ended = new Promise<string>((resolve) => {
+    stream.once('end', () => resolve('ended'));
+    stream.once('error', (error: Error) => resolve(`failed: ${error.message}`));
+    stream.once('close', () => resolve('closed'));
+  });
+  const splitter = createLineSplitter(
+    (line) => {
+      const event = parseEvent(line);
+      if (event) handlers.onEvent(event);
+      else handlers.onBadLine({ line: line.slice(0, 200) });
+    },
+    (bytes) => handlers.onBadLine({ bytes }),
+  );
+  stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+  return { ended, close: () => stream.destroy() };
+}
+
 function toSummary(raw: Docker.ContainerInfo): ContainerSummary {
   const networks: Record<string, string> = {};
+  const gateways: Record<string, string> = {};
   for (const [name, network] of Object.entries(raw.NetworkSettings?.Networks ?? {})) {
     networks[name] = network.IPAddress ?? '';
+    gateways[name] = network.Gateway ?? '';
   }
   const ports = [...new Set((raw.Ports ?? []).filter((port) => port.Type === 'tcp').map((port) => port.PrivatePort))].sort((a, b) => a - b);
   const health = (raw as { Health?: { Status?: string } }).Health?.Status;
@@ -98,6 +146,7 @@ function toSummary(raw: Docker.ContainerInfo): ContainerSummary {
     health: health && health !== 'none' ? health : healthFromStatus(raw.Status ?? ''),
     ports,
     networks,
+    gateways,
     networkMode: raw.HostConfig?.NetworkMode ?? 'default',
   };
 }

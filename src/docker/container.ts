@@ -20,7 +20,19 @@ export interface ContainerSummary {
   readonly ports: readonly number[];
   /** Network name -> IPv4 address ('' when it has none). */
   readonly networks: Readonly<Record<string, string>>;
+  /** Network name -> the network's gateway, the host's address on it ('' or absent when unknown). */
+  readonly gateways?: Readonly<Record<string, string>>;
   readonly networkMode: string;
+}
+
+/** Where berth itself runs, when that is a container. */
+export interface OwnPlacement {
+  /** Its container's name, for the fixes that name it. */
+  readonly name: string;
+  /** The networks it has an address on, by name; empty with --network host. */
+  readonly networks: readonly string[];
+  /** Where it reaches the host's own interfaces (for network_mode: host containers); null when nowhere. */
+  readonly hostAddress: string | null;
 }
 
 export interface RoutingOptions {
@@ -30,8 +42,8 @@ export interface RoutingOptions {
   readonly exposedByDefault: boolean;
   /** The network to use when a container has several and none is shared with berth. */
   readonly network: string | null;
-  /** Networks of berth's own container; empty when berth runs outside Docker. */
-  readonly ownNetworks: readonly string[];
+  /** berth's own container; null when berth runs outside Docker. */
+  readonly own: OwnPlacement | null;
 }
 
 export interface ContainerRouting {
@@ -99,6 +111,7 @@ function endpointFor(
     ready: notReady === null,
     ...(notReady === null ? {} : { notReadyReason: notReady }),
     stripPrefix: intent.stripPrefix,
+    ...(intent.allowEncoded ? { allowEncoded: intent.allowEncoded } : {}),
     container: { id: container.id, name: container.name },
   };
 }
@@ -121,9 +134,10 @@ function portLabel(intent: RouteIntent, options: RoutingOptions): string {
 
 /** The container's IP on the chosen network; never a random pick. */
 function addressFor(container: ContainerSummary, intent: RouteIntent, options: RoutingOptions, problems: Problem[]): string | undefined {
-  if (container.networkMode === 'host') return '127.0.0.1';
+  if (container.networkMode === 'host') return hostAddress(container, options, problems);
   const withIp = Object.keys(container.networks).filter((name) => container.networks[name] !== '').sort();
   const networkLabel = `${options.labelPrefix}.network`;
+  const ownNetworks = options.own?.networks ?? [];
   let chosen: string | undefined;
   if (intent.network !== null) {
     chosen = withIp.includes(intent.network) ? intent.network : undefined;
@@ -131,10 +145,21 @@ function addressFor(container: ContainerSummary, intent: RouteIntent, options: R
       problems.push({ code: Codes.labelNetwork, label: networkLabel, message: `the container has no address on network "${intent.network}" (it has: ${withIp.join(', ') || 'none'})`, fix: 'name one of its networks' });
       return undefined;
     }
-  } else if (options.ownNetworks.length > 0) {
-    chosen = withIp.find((name) => options.ownNetworks.includes(name));
+    if (ownNetworks.length > 0 && !ownNetworks.includes(chosen)) {
+      // Requests to an address on a network berth is not on would hang until they time out.
+      const others = withIp.filter((name) => ownNetworks.includes(name));
+      problems.push({
+        code: Codes.networkNotShared,
+        label: networkLabel,
+        message: `${networkLabel} names "${chosen}", a network berth's container is not on (berth: ${ownNetworks.join(', ')})`,
+        fix: `connect berth to it (docker network connect ${chosen} ${options.own!.name})${others.length > 0 ? `, or set ${networkLabel} to ${others.join(' or ')}` : ''}`,
+      });
+      return undefined;
+    }
+  } else if (ownNetworks.length > 0) {
+    chosen = withIp.find((name) => ownNetworks.includes(name));
     if (!chosen) {
-      problems.push({ code: Codes.networkMissing, message: `the container shares no network with berth (berth: ${options.ownNetworks.join(', ')}; container: ${withIp.join(', ') || 'none'})`, fix: `connect it to a network berth is on (docker network connect ${options.ownNetworks[0]} ${container.name}), or set ${networkLabel}` });
+      problems.push({ code: Codes.networkMissing, message: `the container shares no network with berth (berth: ${ownNetworks.join(', ')}; container: ${withIp.join(', ') || 'none'})`, fix: `connect it to a network berth is on (docker network connect ${ownNetworks[0]} ${container.name}), or set ${networkLabel}` });
       return undefined;
     }
   } else if (withIp.length === 1) {
@@ -150,6 +175,18 @@ function addressFor(container: ContainerSummary, intent: RouteIntent, options: R
     return undefined;
   }
   return container.networks[chosen!];
+}
+
+/** A network_mode: host container listens on the host's interfaces: loopback for berth on the host, a gateway for berth in a container. */
+function hostAddress(container: ContainerSummary, options: RoutingOptions, problems: Problem[]): string | undefined {
+  if (options.own === null) return '127.0.0.1';
+  if (options.own.hostAddress !== null) return options.own.hostAddress;
+  problems.push({
+    code: Codes.hostUnreachable,
+    message: 'the container uses network_mode: host, and berth\'s container has no network whose gateway leads to the host',
+    fix: `run berth with --network host, or connect it to a bridge network (docker network connect bridge ${options.own.name})`,
+  });
+  return undefined;
 }
 
 function noHostProblem(intent: RouteIntent, options: RoutingOptions): Problem {

@@ -9,6 +9,8 @@ export interface DockerEvent {
   readonly signal: string | null;
   /** When the daemon logged it, in nanoseconds; null when the line does not say. */
   readonly time: number | null;
+  /** Actor.Attributes with string values: a container's labels and name, a network's name. */
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 const CONTAINER_ACTIONS = new Set(['start', 'die', 'stop', 'kill', 'destroy', 'pause', 'unpause', 'rename', 'restart', 'update']);
@@ -30,7 +32,8 @@ export function parseEvent(line: string): DockerEvent | undefined {
   const type = typeof event.Type === 'string' ? event.Type : 'container';
   const action = typeof event.Action === 'string' ? event.Action : typeof event.status === 'string' ? event.status : '';
   if (action === '') return undefined;
-  const attributes = event.Actor?.Attributes ?? {};
+  const attributes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(event.Actor?.Attributes ?? {})) if (typeof value === 'string') attributes[key] = value;
   const id = type === 'network' ? attributes['container'] : (event.Actor?.ID ?? event.id);
   return {
     type,
@@ -38,6 +41,7 @@ export function parseEvent(line: string): DockerEvent | undefined {
     containerId: typeof id === 'string' ? id : null,
     signal: typeof attributes['signal'] === 'string' ? attributes['signal'] : null,
     time: typeof event.timeNano === 'number' ? event.timeNano : typeof event.time === 'number' ? event.time * 1e9 : null,
+    attributes,
   };
 }
 

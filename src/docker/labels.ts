@@ -3,6 +3,8 @@ import { Codes } from '../errors.js';
 import { parseHostPattern } from '../routes/host.js';
 import { parsePathPrefix } from '../routes/path.js';
 import type { Problem, Scheme } from '../routes/types.js';
+import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
+import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
 
 /** What the labels ask for one route; the container fills in what is left open. */
 export interface RouteIntent {
@@ -15,6 +17,8 @@ export interface RouteIntent {
   readonly scheme: Scheme;
   readonly port: number | null;
   readonly network: string | null;
+  /** Encoded characters its paths may hold; null: the global setting. */
+  readonly allowEncoded: readonly EncodedChar[] | null;
 }
 
 export interface LabelReading {
@@ -24,7 +28,7 @@ export interface LabelReading {
   readonly problems: readonly Problem[];
 }
 
-const ROUTE_KEYS = ['host', 'path', 'strip-prefix', 'scheme', 'port', 'network'] as const;
+const ROUTE_KEYS = ['host', 'path', 'strip-prefix', 'scheme', 'port', 'network', 'allow-encoded'] as const;
 const TOP_KEYS = ['enable', ...ROUTE_KEYS] as const;
 type RouteKey = (typeof ROUTE_KEYS)[number];
 const ROUTE_NAME = /^[a-z0-9_-]{1,63}$/i;
@@ -70,6 +74,7 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
     scheme: readScheme(top.get('scheme'), `${start}scheme`, problems),
     port: readPort(top.get('port'), `${start}port`, problems),
     network: readNetwork(top.get('network'), `${start}network`, problems),
+    allowEncoded: readAllowEncoded(top.get('allow-encoded'), `${start}allow-encoded`, problems),
   };
   const topHosts = top.has('host') ? readHosts(top.get('host')!, `${start}host`, problems) : null;
 
@@ -91,6 +96,7 @@ interface Inherited {
   readonly scheme: Scheme | undefined;
   readonly port: number | null | undefined;
   readonly network: string | null | undefined;
+  readonly allowEncoded: readonly EncodedChar[] | null | undefined;
 }
 
 /** `hosts` (or an inherited value) undefined means it was unreadable: the route is dropped. */
@@ -109,9 +115,10 @@ function readRoute(
   const scheme = values.has('scheme') ? readScheme(values.get('scheme'), `${label}scheme`, problems) : base.scheme;
   const port = values.has('port') ? readPort(values.get('port'), `${label}port`, problems) : base.port;
   const network = values.has('network') ? readNetwork(values.get('network'), `${label}network`, problems) : base.network;
+  const allowEncoded = values.has('allow-encoded') ? readAllowEncoded(values.get('allow-encoded'), `${label}allow-encoded`, problems) : base.allowEncoded;
   if (problems.length > before || path === undefined || stripPrefix === undefined) return undefined;
-  if (scheme === undefined || port === undefined || network === undefined) return undefined;
-  return { name, hosts, path, stripPrefix, scheme, port, network };
+  if (scheme === undefined || port === undefined || network === undefined || allowEncoded === undefined) return undefined;
+  return { name, hosts, path, stripPrefix, scheme, port, network, allowEncoded };
 }
 
 function isRouteKey(key: string): key is RouteKey {
@@ -123,10 +130,17 @@ function unknownLabel(label: string, known: readonly string[]): Problem {
 }
 
 function readBoolean(value: string, label: string, problems: Problem[]): boolean | undefined {
-  const v = value.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  problems.push({ code: Codes.labelBoolean, label, message: `${label}="${value}" is not true or false`, fix: 'use true or false' });
+  const parsed = parseBooleanWord(value);
+  if (parsed === undefined) problems.push({ code: Codes.labelBoolean, label, message: `${label}="${value}" is not a boolean (${BOOLEAN_WORDS})`, fix: `use ${BOOLEAN_WORDS}` });
+  return parsed;
+}
+
+/** Absent -> null (the global setting); unknown words -> undefined with a problem. */
+function readAllowEncoded(value: string | undefined, label: string, problems: Problem[]): readonly EncodedChar[] | null | undefined {
+  if (value === undefined) return null;
+  const parsed = parseEncodedChars(value);
+  if (parsed.ok) return parsed.value;
+  problems.push({ code: Codes.labelEncoded, label, message: `${label} does not know "${parsed.unknown.join(', ')}"`, fix: `use ${ENCODED_CHARS.join(', ')}, comma-separated` });
   return undefined;
 }
 

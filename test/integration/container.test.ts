@@ -1,6 +1,7 @@
 // berth as users run it: its own image, in a container, the Docker socket's folder mounted,
 // the proxy port published, next to the containers it routes on user-defined networks.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -44,6 +45,18 @@ const ADMIN_GET = `require('http').get({ host: '127.0.0.1', port: 8081, path: pr
   let body = '';
   res.setEncoding('utf8').on('data', (chunk) => (body += chunk)).on('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, body })));
 }).on('error', (err) => { process.stderr.write(err.message); process.exit(1); });`;
+
+/** A TCP port free on this machine now, for a container that shares the host's network. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** Containers this file starts itself (runContainer cannot leave the hostname to Docker); removed after the suite. */
 const running = new Set<string>();
@@ -195,6 +208,45 @@ describe('berth in a container, on user-defined networks', () => {
     assert.match(seen.problems[0]!.fix ?? '', new RegExp(`docker network connect ${shared} ${app.name}`));
     assert.deepEqual(seen.routes, []);
     assert.equal((await berth.request(host)).status, 404);
+  });
+
+  it('reaches a network_mode: host container at the gateway of its own network, not its own loopback', async () => {
+    const host = `${uniqueName('hostmode')}.test`;
+    const port = await freePort();
+    const app = await runHttpd({ image: httpd, network: 'host', port, labels: { 'berth.port': String(port), 'berth.host': host } });
+    const gateway = await docker('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', shared);
+    await waitFor(async () => (await berth.endpointUrls(host)).length > 0, { what: `a route for ${host}` });
+    assert.deepEqual(await berth.endpointUrls(host), [`http://${gateway}:${port}`]);
+    const body = await waitFor(async () => {
+      const response = await berth.request(host);
+      return response.status === 200 && response.body;
+    }, { what: `${host} answering through berth` });
+    assert.equal(body, app.name);
+  });
+
+  it('shows BERTH_E_NETWORK_NOT_SHARED for a berth.network berth is not on, and routes once berth is connected to it', async () => {
+    const host = `${uniqueName('notshared')}.test`;
+    const app = await runHttpd({ image: httpd, network: other, labels: { ...PORT_80, 'berth.host': host, 'berth.network': other } });
+    await docker('network', 'connect', shared, app.name);
+    // A berth of its own: connecting a container with a published port to a network moves the port's forwarding.
+    const moving = await BerthContainer.run(image, shared, { publish: false });
+    await moving.ready();
+    const problems = async () => {
+      const { body } = await moving.admin<{ containers: ContainerView[] }>('/api/containers');
+      return body.containers.find((c) => c.name === app.name)?.problems;
+    };
+    const seen = await waitFor(async () => {
+      const found = await problems();
+      return found !== undefined && found.length > 0 && found;
+    }, { what: `${app.name} with a problem in /api/containers` });
+    assert.deepEqual(seen.map((p) => p.code), ['BERTH_E_NETWORK_NOT_SHARED']);
+    assert.match(seen[0]!.fix ?? '', new RegExp(`docker network connect ${other} ${moving.name}`));
+    assert.deepEqual(await moving.endpointUrls(host), []);
+
+    await docker('network', 'connect', other, moving.name);
+    const otherIp = await containerIp(app.name, other);
+    await waitFor(async () => (await moving.endpointUrls(host))[0] === `http://${otherIp}:80`, { what: `${host} routed on ${other}`, timeoutMs: 2000, intervalMs: 20 });
+    assert.deepEqual(await problems(), []);
   });
 
   it('finds its own container by its mounts when --hostname hides the container id', async () => {

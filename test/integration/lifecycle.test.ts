@@ -77,6 +77,81 @@ describe('following containers as they change', () => {
   });
 });
 
+describe('pausing a replica', () => {
+  // A long resync: only the follow-up looks after the events can make these deadlines.
+  const berth = useBerth(['--resync-interval', '60s']);
+  let image: string;
+  before(async () => (image = await busyboxImage()));
+
+  /** The bodies of a few requests: who serves the host now. */
+  async function servedBy(host: string): Promise<Set<string>> {
+    const bodies = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const response = await berth().request(host);
+      bodies.add(response.status === 200 ? response.body : String(response.status));
+    }
+    return bodies;
+  }
+
+  it('takes a paused replica out of its pool within a second, and puts it back within a second of unpause', async (t) => {
+    const host = `${uniqueName('pause')}.test`;
+    const [paused, other] = await Promise.all([0, 1].map(() => runHttpd({ image, labels: { ...PORT_80, 'berth.host': host } })));
+    await waitFor(async () => (await endpointsReady(host)).length === 2, { what: 'both replicas ready' });
+    const leave: number[] = [];
+    const rejoin: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      await docker('pause', paused!.name);
+      let since = Date.now();
+      await waitFor(async () => !(await endpointsReady(host)).includes(paused!.name), { what: 'the paused replica out of the pool', timeoutMs: 1000, intervalMs: 5 });
+      leave.push(Date.now() - since);
+      assert.deepEqual([...(await servedBy(host))], [other!.name]);
+      const reason = (await berth().endpointsOf(host)).find((e) => e.container === paused!.name)?.notReadyReason;
+      assert.equal(reason, 'container is paused');
+
+      await docker('unpause', paused!.name);
+      since = Date.now();
+      await waitFor(async () => (await endpointsReady(host)).length === 2, { what: 'the unpaused replica back in the pool', timeoutMs: 1000, intervalMs: 5 });
+      rejoin.push(Date.now() - since);
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    t.diagnostic(`paused replica out of its pool after ${leave.join(', ')} ms (median ${median(leave)} ms); back after unpause ${rejoin.join(', ')} ms (median ${median(rejoin)} ms)`);
+    assert.deepEqual(await servedBy(host), new Set([paused!.name, other!.name]));
+    assert.ok(!berth().logs.some((line) => line['code'] === 'BERTH_W_DOCKER_STREAM_SILENT'), 'no false alarm about the event stream');
+  });
+
+  async function endpointsReady(host: string): Promise<string[]> {
+    return (await berth().endpointsOf(host)).filter((e) => e.ready).map((e) => e.container ?? '');
+  }
+});
+
+describe('watching only the containers --constraint names', () => {
+  const stack = `berth-test.stack-${process.pid}`;
+  const berth = useBerth(['--constraint', `label=${stack}=prod`, '--constraint', `label=${stack}.managed`]);
+  let image: string;
+  before(async () => (image = await busyboxImage()));
+
+  it('routes the containers that meet every constraint and neither routes nor lists the others', async () => {
+    const [prod, dev, unmanaged] = ['prod', 'dev', 'unmanaged'].map((what) => `${uniqueName(what)}.test`) as [string, string, string];
+    const app = await runHttpd({ image, labels: { ...PORT_80, 'berth.host': prod, [stack]: 'prod', [`${stack}.managed`]: 'yes' } });
+    const others = await Promise.all([
+      runHttpd({ image, labels: { ...PORT_80, 'berth.host': dev, [stack]: 'dev', [`${stack}.managed`]: 'yes' } }),
+      runHttpd({ image, labels: { ...PORT_80, 'berth.host': unmanaged, [stack]: 'prod' } }),
+    ]);
+    const body = await waitFor(async () => {
+      const response = await berth().request(prod);
+      return response.status === 200 && response.body;
+    }, { what: `${prod} answering` });
+    assert.equal(body, app.name);
+    // Events of the others still arrive; give them time to do harm if they could.
+    await docker('pause', others[0].name);
+    await sleep(300);
+    assert.equal((await berth().request(dev)).status, 404);
+    assert.equal((await berth().request(unmanaged)).status, 404);
+    const { containers } = await berth().admin<{ containers: Array<{ name: string }> }>('/api/containers');
+    assert.deepEqual(containers.map((c) => c.name), [app.name]);
+  });
+});
+
 describe('network choice without a network label', () => {
   const berth = useBerth(['--network', 'bridge']);
   let image: string;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerRouting, routingName, type ContainerSummary, type RoutingOptions } from '../../src/docker/container.js';
+import { containerRouting, routingName, type ContainerSummary, type OwnPlacement, type RoutingOptions } from '../../src/docker/container.js';
 import { Codes } from '../../src/errors.js';
 
 function container(overrides: Partial<ContainerSummary> = {}): ContainerSummary {
@@ -19,7 +19,13 @@ function container(overrides: Partial<ContainerSummary> = {}): ContainerSummary 
 }
 
 function options(overrides: Partial<RoutingOptions> = {}): RoutingOptions {
-  return { labelPrefix: 'berth', domain: null, exposedByDefault: true, network: null, ownNetworks: [], ...overrides };
+  return { labelPrefix: 'berth', domain: null, exposedByDefault: true, network: null, own: null, ...overrides };
+}
+
+/** berth in a container named berth on these networks, reaching the host at 172.17.0.1. */
+function inContainer(networks: string[], hostAddress: string | null = '172.17.0.1'): Partial<RoutingOptions> {
+  const own: OwnPlacement = { name: 'berth', networks, hostAddress };
+  return { own };
 }
 
 function hosts(routing: { routes: readonly { host: string | null }[] }): Array<string | null> {
@@ -226,12 +232,30 @@ describe('containerRouting: network choice', () => {
     assert.equal(routing.routes[0]?.endpoint.address, '10.0.2.2');
   });
 
-  it('prefers berth.network over a network shared with berth', () => {
+  it('prefers berth.network over the first network shared with berth', () => {
     const routing = containerRouting(
       container({ labels: { ...labels, 'berth.network': 'back' }, networks: { front: '10.0.1.2', back: '10.0.2.2' } }),
-      options({ ownNetworks: ['front'] }),
+      options(inContainer(['back', 'front'])),
       null,
     );
+    assert.equal(routing.routes[0]?.endpoint.address, '10.0.2.2');
+  });
+
+  it('reports a berth.network that berth in a container is not on, with the docker network connect that fixes it', () => {
+    const routing = containerRouting(
+      container({ labels: { ...labels, 'berth.network': 'back' }, networks: { front: '10.0.1.2', back: '10.0.2.2' } }),
+      options(inContainer(['front'])),
+      null,
+    );
+    assert.deepEqual(routing.routes, []);
+    assert.deepEqual(codes(routing), [Codes.networkNotShared]);
+    assert.equal(routing.problems[0]?.label, 'berth.network');
+    assert.match(routing.problems[0]?.fix ?? '', /docker network connect back berth/);
+    assert.match(routing.problems[0]?.fix ?? '', /set berth\.network to front/);
+  });
+
+  it('takes a berth.network berth is not on when berth runs outside Docker', () => {
+    const routing = containerRouting(container({ labels: { ...labels, 'berth.network': 'back' }, networks: { front: '10.0.1.2', back: '10.0.2.2' } }), options(), null);
     assert.equal(routing.routes[0]?.endpoint.address, '10.0.2.2');
   });
 
@@ -244,14 +268,14 @@ describe('containerRouting: network choice', () => {
   it('takes the network shared with berth, the first by name when several are shared', () => {
     const routing = containerRouting(
       container({ labels, networks: { zeta: '10.0.9.2', other: '10.0.5.2', alpha: '10.0.1.2' } }),
-      options({ ownNetworks: ['zeta', 'alpha'] }),
+      options(inContainer(['alpha', 'zeta'])),
       null,
     );
     assert.equal(routing.routes[0]?.endpoint.address, '10.0.1.2');
   });
 
   it('reports a container that shares no network with berth', () => {
-    const routing = containerRouting(container({ labels, networks: { other: '10.0.5.2' } }), options({ ownNetworks: ['front'] }), null);
+    const routing = containerRouting(container({ labels, networks: { other: '10.0.5.2' } }), options(inContainer(['front'])), null);
     assert.deepEqual(routing.routes, []);
     assert.deepEqual(codes(routing), [Codes.networkMissing]);
   });
@@ -259,6 +283,24 @@ describe('containerRouting: network choice', () => {
   it('takes the only network when berth runs outside Docker', () => {
     const routing = containerRouting(container({ labels, networks: { mynet: '10.1.0.7' } }), options(), null);
     assert.equal(routing.routes[0]?.endpoint.address, '10.1.0.7');
+  });
+
+  it('reaches a network_mode: host container on loopback when berth runs on the host', () => {
+    const routing = containerRouting(container({ labels, networks: { host: '' }, networkMode: 'host' }), options(), null);
+    assert.equal(routing.routes[0]?.endpoint.address, '127.0.0.1');
+  });
+
+  it('reaches a network_mode: host container at the gateway of berth\'s network when berth runs in a container', () => {
+    const routing = containerRouting(container({ labels, networks: { host: '' }, networkMode: 'host' }), options(inContainer(['front'], '10.0.1.1')), null);
+    assert.deepEqual(codes(routing), []);
+    assert.equal(routing.routes[0]?.endpoint.address, '10.0.1.1');
+  });
+
+  it('reports a network_mode: host container berth in a container has no way to reach', () => {
+    const routing = containerRouting(container({ labels, networks: { host: '' }, networkMode: 'host' }), options(inContainer([], null)), null);
+    assert.deepEqual(routing.routes, []);
+    assert.deepEqual(codes(routing), [Codes.hostUnreachable]);
+    assert.match(routing.problems[0]?.fix ?? '', /--network host/);
   });
 
   it('ignores networks where the container has no address', () => {

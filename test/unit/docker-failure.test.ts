@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
-import { describeDockerFailure } from '../../src/docker-failure.js';
+import { describeDockerFailure } from '../../src/docker/failure.js';
 import { Codes } from '../../src/errors.js';
 
 /** The error Node gives for a unix socket connect, as dockerode passes it on. */

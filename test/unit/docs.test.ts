@@ -31,9 +31,16 @@ describe('README', () => {
     }
   });
 
+  const documentedCodes = () => new Set(tableUnder('Logs and codes').flatMap((cells) => [...(cells[0] ?? '').matchAll(/`(BERTH_[EW]_[A-Z_]+)`/g)].map((match) => match[1]!)));
+
   it('lists every code in the codes table, spelled out', () => {
-    const documented = new Set(tableUnder('Logs and codes').flatMap((cells) => [...(cells[0] ?? '').matchAll(/`(BERTH_[EW]_[A-Z_]+)`/g)].map((match) => match[1]!)));
+    const documented = documentedCodes();
     const missing = Object.values(Codes).filter((code) => !documented.has(code));
     assert.deepEqual(missing, []);
+  });
+
+  it('documents no code that berth does not have', () => {
+    const known = new Set<string>(Object.values(Codes));
+    assert.deepEqual([...documentedCodes()].filter((code) => !known.has(code)), []);
   });
 });

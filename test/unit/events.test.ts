@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isRelevant, isRevival, isTerminating, parseEvent, type DockerEvent } from '../../src/docker/events.js';
 
 function event(overrides: Partial<DockerEvent>): DockerEvent {
-  return { type: 'container', action: 'start', containerId: 'abc', signal: null, time: null, ...overrides };
+  return { type: 'container', action: 'start', containerId: 'abc', signal: null, time: null, attributes: {}, ...overrides };
 }
 
 function kill(signal: string | null): DockerEvent {
@@ -19,22 +19,22 @@ describe('parseEvent', () => {
       scope: 'local',
       time: 1700000000,
     });
-    assert.deepEqual(parseEvent(line), { type: 'container', action: 'start', containerId: 'abc123', signal: null, time: 1700000000e9 });
+    assert.deepEqual(parseEvent(line), { type: 'container', action: 'start', containerId: 'abc123', signal: null, time: 1700000000e9, attributes: { name: 'web', image: 'busybox' } });
   });
 
   it('reads the signal of a kill event', () => {
     const line = JSON.stringify({ Type: 'container', Action: 'kill', Actor: { ID: 'abc', Attributes: { signal: '15' } } });
-    assert.deepEqual(parseEvent(line), { type: 'container', action: 'kill', containerId: 'abc', signal: '15', time: null });
+    assert.deepEqual(parseEvent(line), { type: 'container', action: 'kill', containerId: 'abc', signal: '15', time: null, attributes: { signal: '15' } });
   });
 
   it('reads an old-style event with status and id and no Type', () => {
     const line = JSON.stringify({ status: 'die', id: 'def456', from: 'busybox', time: 1700000000 });
-    assert.deepEqual(parseEvent(line), { type: 'container', action: 'die', containerId: 'def456', signal: null, time: 1700000000e9 });
+    assert.deepEqual(parseEvent(line), { type: 'container', action: 'die', containerId: 'def456', signal: null, time: 1700000000e9, attributes: {} });
   });
 
   it('takes the container id of a network event from Actor.Attributes.container', () => {
     const line = JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: 'net789', Attributes: { container: 'abc123', name: 'front', type: 'bridge' } } });
-    assert.deepEqual(parseEvent(line), { type: 'network', action: 'connect', containerId: 'abc123', signal: null, time: null });
+    assert.deepEqual(parseEvent(line), { type: 'network', action: 'connect', containerId: 'abc123', signal: null, time: null, attributes: { container: 'abc123', name: 'front', type: 'bridge' } });
   });
 
   it('takes the time in nanoseconds from timeNano when the line has it', () => {

@@ -33,7 +33,7 @@ const options = fc.record({
   domain: fc.constantFrom(null, 'example.test'),
   exposedByDefault: fc.boolean(),
   network: fc.constantFrom(null, 'bridge', 'front'),
-  ownNetworks: fc.constantFrom([], ['front'], ['back', 'front']),
+  own: fc.constantFrom(null, { name: 'berth', networks: [], hostAddress: '127.0.0.1' }, { name: 'berth', networks: ['front'], hostAddress: null }, { name: 'berth', networks: ['back', 'front'], hostAddress: '10.0.0.1' }),
 }) as fc.Arbitrary<RoutingOptions>;
 
 describe('label fuzzing', () => {

@@ -17,7 +17,7 @@ describe('readLabels: golden cases', () => {
     assert.equal(reading.enable, null);
     assert.deepEqual(reading.problems, []);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: null, path: '/', stripPrefix: false, scheme: 'http', port: null, network: null },
+      { name: 'default', hosts: null, path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null },
     ]);
   });
 
@@ -31,7 +31,7 @@ describe('readLabels: golden cases', () => {
     const reading = readLabels({ 'berth.host': 'app.example.test' }, 'berth');
     assert.deepEqual(reading.problems, []);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: ['app.example.test'], path: '/', stripPrefix: false, scheme: 'http', port: null, network: null },
+      { name: 'default', hosts: ['app.example.test'], path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null },
     ]);
   });
 
@@ -63,7 +63,7 @@ describe('readLabels: golden cases', () => {
     assert.deepEqual(reading.problems, []);
     assert.equal(reading.enable, true);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: ['api.example.test'], path: '/api', stripPrefix: true, scheme: 'https', port: 8080, network: 'backend' },
+      { name: 'default', hosts: ['api.example.test'], path: '/api', stripPrefix: true, scheme: 'https', port: 8080, network: 'backend', allowEncoded: null },
     ]);
   });
 
@@ -81,6 +81,7 @@ describe('readLabels: golden cases', () => {
         'berth.route.admin.strip-prefix': 'true',
         'berth.route.admin.scheme': 'https',
         'berth.route.admin.network': 'mgmt',
+        'berth.route.admin.allow-encoded': 'slash',
       },
       'berth',
     );
@@ -93,6 +94,7 @@ describe('readLabels: golden cases', () => {
       scheme: 'https',
       port: 9000,
       network: 'mgmt',
+      allowEncoded: ['slash'],
     });
   });
 
@@ -132,7 +134,7 @@ describe('readLabels: golden cases', () => {
       { 'berth.host': 'a.test', 'berth.port': '80', 'berth.scheme': 'https', 'berth.route.x.host': 'x.test', 'berth.route.x.port': '81', 'berth.route.x.scheme': 'http' },
       'berth',
     );
-    assert.deepEqual(route(reading, 'x'), { name: 'x', hosts: ['x.test'], path: '/', stripPrefix: false, scheme: 'http', port: 81, network: null });
+    assert.deepEqual(route(reading, 'x'), { name: 'x', hosts: ['x.test'], path: '/', stripPrefix: false, scheme: 'http', port: 81, network: null, allowEncoded: null });
     assert.equal(route(reading, 'default')?.port, 80);
   });
 
@@ -344,5 +346,24 @@ describe('readLabels: bad values', () => {
       [Codes.labelBoolean, Codes.labelHost, Codes.labelNetwork, Codes.labelPath, Codes.labelPort, Codes.labelScheme, Codes.labelUnknown].sort(),
     );
     assert.deepEqual(reading.routes.map((r) => r.name), ['default']);
+  });
+});
+
+describe('readLabels: allow-encoded', () => {
+  it('reads the encoded characters a route allows, and lets named routes inherit them', () => {
+    const reading = readLabels({ 'berth.host': 'a.test', 'berth.allow-encoded': 'Slash, nul', 'berth.route.api.path': '/api', 'berth.route.raw.allow-encoded': 'backslash' }, 'berth');
+    assert.deepEqual(reading.problems, []);
+    assert.deepEqual(reading.routes.map((r) => [r.name, r.allowEncoded]), [['default', ['slash', 'nul']], ['api', ['slash', 'nul']], ['raw', ['backslash']]]);
+  });
+
+  it('drops only the route whose allow-encoded it cannot read', () => {
+    const reading = readLabels({ 'berth.host': 'a.test', 'berth.route.api.path': '/api', 'berth.route.api.allow-encoded': 'slash,percent' }, 'berth');
+    assert.deepEqual(codes(reading), [Codes.labelEncoded]);
+    assert.deepEqual(reading.routes.map((r) => r.name), ['default']);
+  });
+
+  it('reads yes/no and on/off as booleans too', () => {
+    const reading = readLabels({ 'berth.host': 'a.test', 'berth.enable': 'yes', 'berth.strip-prefix': 'on', 'berth.path': '/x' }, 'berth');
+    assert.deepEqual([reading.enable, reading.routes[0]?.stripPrefix], [true, true]);
   });
 });

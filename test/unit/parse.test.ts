@@ -224,6 +224,42 @@ describe('parseConfig: invalid values', () => {
   });
 });
 
+describe('parseConfig: --constraint', () => {
+  it('watches every container when no constraint is given', () => {
+    assert.deepEqual(config([]).constraint, []);
+  });
+
+  it('takes the flag more than once, each a label or a label with a value, all of them holding', () => {
+    const c = config(['--constraint', 'label=com.example.stack=prod', '--constraint=label=com.example.managed']);
+    assert.deepEqual(c.constraint, [
+      { label: 'com.example.stack', value: 'prod' },
+      { label: 'com.example.managed', value: null },
+    ]);
+  });
+
+  it('takes several constraints from the environment, separated by semicolons', () => {
+    const c = config([], { BERTH_CONSTRAINT: 'label=com.example.stack=prod; label=com.example.managed' });
+    assert.deepEqual(c.constraint, [
+      { label: 'com.example.stack', value: 'prod' },
+      { label: 'com.example.managed', value: null },
+    ]);
+  });
+
+  it('keeps an equals sign inside the value and an empty value as given', () => {
+    assert.deepEqual(config(['--constraint', 'label=a=b=c', '--constraint', 'label=empty=']).constraint, [
+      { label: 'a', value: 'b=c' },
+      { label: 'empty', value: '' },
+    ]);
+  });
+
+  it('rejects a constraint that is not about a label, naming each bad one', () => {
+    const [problem] = problems(['--constraint', 'name=web', '--constraint', 'label==x']);
+    assert.match(problem!, /--constraint \(BERTH_CONSTRAINT\)/);
+    assert.match(problem!, /"name=web"/);
+    assert.match(problem!, /"label==x"/);
+  });
+});
+
 describe('parseConfig: help', () => {
   it('returns help for --help and -h, whatever else is given', () => {
     assert.deepEqual(parseConfig(['--help'], {}), { kind: 'help' });

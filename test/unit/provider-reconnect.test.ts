@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import pino from 'pino';
 import type { DockerClient } from '../../src/docker/client.js';
+import { fixedLocator } from '../../src/docker/own.js';
 import { DockerProvider } from '../../src/docker/provider.js';
 import { RouteStore } from '../../src/routes/store.js';
 import type { Clock } from '../../src/util/clock.js';
@@ -39,7 +39,11 @@ function flakyClient(failures: string[]) {
       return '1.41';
     },
     listContainers: async () => [],
-    openEvents: async () => new PassThrough(),
+    async openEvents() {
+      let end!: (why: string) => void;
+      const ended = new Promise<string>((resolve) => (end = resolve));
+      return { ended, close: () => end('closed') };
+    },
     watchForDaemon(wake) {
       wakes.push(wake);
       return () => watchesStopped++;
@@ -57,6 +61,7 @@ function provider(client: DockerClient, clock: Clock): DockerProvider {
     logger: pino({ level: 'silent' }),
     resyncIntervalMs: 30_000,
     reconnect: { initialMs: 100, maxMs: 10_000 },
+    locator: fixedLocator(),
     clock,
   });
 }

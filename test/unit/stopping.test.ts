@@ -6,7 +6,7 @@ import { StoppingMarks } from '../../src/docker/stopping.js';
 const SECOND = 1e9;
 
 function event(action: string, time: number | null, signal: string | null = null): DockerEvent {
-  return { type: 'container', action, containerId: 'c1', signal, time };
+  return { type: 'container', action, containerId: 'c1', signal, time, attributes: {} };
 }
 
 function marks(graceMs = 60_000) {

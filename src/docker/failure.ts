@@ -1,5 +1,5 @@
 // What a failed connection to Docker means for the operator: a code, what happened, and what to do.
-import { Codes, type Code } from './errors.js';
+import { Codes, type Code } from '../errors.js';
 
 export interface DockerFailure {
   readonly code: Code;
