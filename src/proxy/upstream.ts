@@ -46,8 +46,10 @@ export function sendUpstream(
   onError: (error: Error) => void,
 ): void {
   let failed = false;
+  let abandoned = false;
   const fail = (error: Error) => {
-    if (failed) return;
+    // A failure that follows the client's leaving is berth's own abort, not the upstream's fault.
+    if (failed || abandoned) return;
     failed = true;
     onError(error);
   };
@@ -82,9 +84,14 @@ export function sendUpstream(
   });
   // A client that leaves takes its upstream request with it.
   res.once('close', () => {
-    if (!res.writableFinished) upstream.destroy();
+    if (res.writableFinished) return;
+    abandoned = true;
+    upstream.destroy();
   });
-  req.once('error', () => upstream.destroy());
+  req.once('error', () => {
+    abandoned = true;
+    upstream.destroy();
+  });
 
   upstream.once('response', (answer) => {
     // A response cut short upstream must be cut short for the client too, not left hanging.

@@ -123,6 +123,7 @@ describe('upstream deadlines and one request at a time', () => {
     const logged = berth.logs.filter((line) => line.msg === 'request' && String(line['requestId']).startsWith('pipeline-'));
     assert.equal(logged.length, 20, 'every request of the pipeline is logged');
     assert.ok(logged.every((line) => line['status'] === 499 && line['aborted'] === true));
+    assert.ok(!berth.logs.some((line) => line.msg === 'upstream request failed' && line['host'] === 'slow.test'), 'berth\'s own abort is no upstream failure');
     const metrics = await (await fetch(`http://127.0.0.1:${berth.adminPort}/metrics`)).text();
     assert.match(metrics, /berth_requests_total\{host="slow.test",status_class="aborted"\} 20/);
   });
