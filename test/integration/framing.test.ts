@@ -174,6 +174,17 @@ describe('differential framing through berth', () => {
     });
   }
 
+  it('sends a WebSocket handshake with the path routed, and refuses one with a backslash or a body', async () => {
+    const handshake = (target: string, extra = '') =>
+      `GET ${target} HTTP/1.1\r\nHost: echo.test\r\nX-Test-Id: ws\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`;
+    // The origin answers 200, not 101: berth relays it and closes.
+    assert.equal((await converse(berth.proxyPort, handshake('/status/live?x=1'), ['GET'])).responses[0]?.status, 200);
+    assert.equal((await converse(berth.proxyPort, handshake('/public/..\\admin'), ['GET'])).responses[0]?.status, 400);
+    assert.equal((await converse(berth.proxyPort, handshake('/public/x', `Content-Length: ${PAYLOAD.length}\r\n`) + PAYLOAD, ['GET'])).responses[0]?.status, 400);
+    assert.deepEqual(byId('ws').map((request) => [request.target, request.framing]), [['/health/live?x=1', 'none']]);
+    assertNothingElse(1);
+  });
+
   it('refuses a Host that is not host[:port] and never forwards it', async () => {
     for (const host of ['echo.test:@evil.test', 'echo.test:80:80', 'echo.test/x', 'user@echo.test', 'echo test']) {
       const { responses } = await converse(berth.proxyPort, `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Test-Id: host\r\n\r\n`, ['GET']);

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { parseAddressList } from '../../src/config/cidr.js';
+import type { RequestRecord } from '../../src/proxy/observer.js';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.js';
 import { RouteStore } from '../../src/routes/store.js';
 import type { Endpoint, RouteSpec } from '../../src/routes/types.js';
@@ -55,6 +56,7 @@ describe('the proxy listener', () => {
   const servers: Array<http.Server | net.Server> = [];
   let proxy: ProxyServer;
   let port: number;
+  const records: RequestRecord[] = [];
   const get = (host: string, path = '/', headers: Record<string, string> = {}, method = 'GET') =>
     request({ port, path, method, headers: { host, ...headers }, timeoutMs: 5000 });
 
@@ -88,6 +90,7 @@ describe('the proxy listener', () => {
       upstreamTimeoutMs: 300,
       allowEncoded: new Set(),
       keepUnderscoreHeaders: false,
+      observer: { request: (record) => records.push(record), upstreamError() {}, retry() {}, connections() {}, websockets() {} },
       headerTimeoutMs: 2000,
       requestTimeoutMs: 2000,
       idleTimeoutMs: 2000,
@@ -165,6 +168,10 @@ describe('the proxy listener', () => {
     const unavailable = await get('down.test');
     assert.equal(unavailable.status, 503);
     assert.match(unavailable.body, /No ready endpoint/);
+    assert.equal(unavailable.headers['retry-after'], '5');
+    await new Promise((resolve) => setImmediate(resolve));
+    const record = records.findLast((r) => r.host === 'down.test');
+    assert.deepEqual([record?.routeHost, record?.status, record?.code], ['down.test', 503, 'BERTH_E_NO_ENDPOINT'], 'counted under the route that matched');
     assert.equal((await get('hung.test')).status, 504);
   });
 
