@@ -1,7 +1,6 @@
 // berth as users run it: its own image, in a container, the Docker socket's folder mounted,
 // the proxy port published, next to the containers it routes on user-defined networks.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -16,6 +15,7 @@ import {
   uniqueName,
   waitFor,
 } from '../support/docker.js';
+import { freeLoopbackPort } from '../support/ports.js';
 import { berthImage, busyboxImage, nodeBaseImage, nodeImage } from '../support/images.js';
 import { fixturePath } from '../support/repo.js';
 
@@ -46,17 +46,6 @@ const ADMIN_GET = `require('http').get({ host: '127.0.0.1', port: 8081, path: pr
   res.setEncoding('utf8').on('data', (chunk) => (body += chunk)).on('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, body })));
 }).on('error', (err) => { process.stderr.write(err.message); process.exit(1); });`;
 
-/** A TCP port free on this machine now, for a container that shares the host's network. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Containers this file starts itself (runContainer cannot leave the hostname to Docker); removed after the suite. */
 const running = new Set<string>();
@@ -212,7 +201,7 @@ describe('berth in a container, on user-defined networks', () => {
 
   it('reaches a network_mode: host container at the gateway of its own network, not its own loopback', async () => {
     const host = `${uniqueName('hostmode')}.test`;
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const app = await runHttpd({ image: httpd, network: 'host', port, labels: { 'berth.port': String(port), 'berth.host': host } });
     const gateway = await docker('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', shared);
     await waitFor(async () => (await berth.endpointUrls(host)).length > 0, { what: `a route for ${host}` });

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { startSyncedBerth, type RunningBerth } from '../support/berth.js';
 import { startBlackHole, type BlackHole } from '../support/black-hole.js';
-import { converse } from '../support/raw-client.js';
+import { converse } from '../support/raw.js';
 import { startRecordingOrigin, type RecordingOrigin } from '../support/recording-origin.js';
 
 /** Accepts connections and reads forever, never answering. */

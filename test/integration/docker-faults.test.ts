@@ -1,9 +1,9 @@
 // The Docker side misbehaving for real: a relay in front of the engine's socket re-chunks, tampers
 // with, cuts, refuses, silences and fails what berth asks for; a private dockerd is restarted.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPort } from '../support/ports.js';
 import { request, startBerth, startSyncedBerth, type RunningBerth } from '../support/berth.js';
 import { cleanup, docker, runHttpd, uniqueName, waitFor, type Container } from '../support/docker.js';
 import { DockerRelay } from '../support/docker-relay.js';
@@ -90,16 +90,6 @@ async function statusesDuring(berth: RunningBerth, host: string, during: () => P
   return statuses;
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('an events stream cut into random pieces, with bad lines in it', () => {
   let image: string;

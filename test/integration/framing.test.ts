@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { canonicalTarget } from '../../src/routes/path.js';
 import { startSyncedBerth, type RunningBerth } from '../support/berth.js';
-import { converse } from '../support/raw-client.js';
+import { converse } from '../support/raw.js';
 import { header, startRecordingOrigin, type RecordedRequest, type RecordingOrigin } from '../support/recording-origin.js';
 
 const METHODS = ['GET', 'HEAD', 'DELETE', 'OPTIONS', 'POST', 'PUT', 'PATCH'] as const;

@@ -1,11 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import pino from 'pino';
 import type { DockerClient } from '../../src/docker/client.js';
-import { fixedLocator } from '../../src/docker/own.js';
-import { DockerProvider } from '../../src/docker/provider.js';
-import { RouteStore } from '../../src/routes/store.js';
+import type { DockerProvider } from '../../src/docker/provider.js';
+import { providerOver } from '../support/provider.js';
 import type { Clock } from '../../src/util/clock.js';
 
 /** A clock whose timers fire only when the test says so. */
@@ -53,17 +51,7 @@ function flakyClient(failures: string[]) {
 }
 
 function provider(client: DockerClient, clock: Clock): DockerProvider {
-  return new DockerProvider({
-    client,
-    address: 'unix:///run/docker.sock',
-    routing: { labelPrefix: 'berth', domain: null, exposedByDefault: true, network: null },
-    store: new RouteStore(['docker']),
-    logger: pino({ level: 'silent' }),
-    resyncIntervalMs: 30_000,
-    reconnect: { initialMs: 100, maxMs: 10_000 },
-    locator: fixedLocator(),
-    clock,
-  });
+  return providerOver(client, { resyncIntervalMs: 30_000, reconnect: { initialMs: 100, maxMs: 10_000 }, clock });
 }
 
 describe('DockerProvider reconnecting', () => {

@@ -1,13 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import pino from 'pino';
 import type { DockerClient, EventHandlers, ListFilter } from '../../src/docker/client.js';
 import type { ContainerSummary } from '../../src/docker/container.js';
 import { fixedLocator } from '../../src/docker/own.js';
-import { DockerProvider } from '../../src/docker/provider.js';
-import { RouteStore } from '../../src/routes/store.js';
-import { systemClock } from '../../src/util/clock.js';
+import { providerOver } from '../support/provider.js';
 
 const OWN = 'f'.repeat(64);
 
@@ -34,20 +31,7 @@ function fakeDaemon(list: (filter: ListFilter) => ContainerSummary[]) {
   return { client, filters, send: (event: Parameters<EventHandlers['onEvent']>[0]) => handlers!.onEvent(event) };
 }
 
-function provider(client: DockerClient, options: Partial<ConstructorParameters<typeof DockerProvider>[0]> = {}) {
-  return new DockerProvider({
-    client,
-    address: 'unix:///run/docker.sock',
-    routing: { labelPrefix: 'berth', domain: null, exposedByDefault: true, network: null },
-    store: new RouteStore(['docker']),
-    logger: pino({ level: 'silent' }),
-    resyncIntervalMs: 60_000,
-    reconnect: { initialMs: 100, maxMs: 1000 },
-    locator: fixedLocator(),
-    clock: systemClock,
-    ...options,
-  });
-}
+const provider = providerOver;
 
 async function until(check: () => boolean, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
