@@ -1,7 +1,7 @@
 // A running container -> its routes and problems. Pure: the Docker client supplies the data.
 import { Codes } from '../errors.js';
 import { toDnsLabel } from '../routes/host.js';
-import type { Endpoint, ForwardSpec, Problem } from '../routes/types.js';
+import type { Endpoint, ForwardSpec, Problem, RouteTls } from '../routes/types.js';
 import { readLabels, type RouteIntent } from './labels.js';
 
 /** The part of Docker's container list entry that routing needs. */
@@ -42,6 +42,8 @@ export interface RoutingOptions {
   readonly exposedByDefault: boolean;
   /** The network to use when a container has several and none is shared with berth. */
   readonly network: string | null;
+  /** Routes without a `tls` label are HTTPS (--tls-default). */
+  readonly tlsDefault?: boolean;
   /** berth's own container; null when berth runs outside Docker. */
   readonly own: OwnPlacement | null;
 }
@@ -74,9 +76,16 @@ export function containerRouting(container: ContainerSummary, options: RoutingOp
     }
     const endpoint = endpointFor(container, intent, options, notReady, problems);
     if (!endpoint) continue;
-    for (const host of hosts) routes.push({ host, path: intent.path, endpoint, source: 'docker' });
+    const tls = routeTls(intent, options);
+    for (const host of hosts) routes.push({ host, path: intent.path, endpoint, source: 'docker', ...(tls ? { tls } : {}) });
   }
   return { routes, problems, routed: true };
+}
+
+/** HTTPS when the labels say so, or when they say nothing and --tls-default is on. */
+function routeTls(intent: RouteIntent, options: RoutingOptions): RouteTls | null {
+  const on = intent.tls ?? options.tlsDefault === true;
+  return on ? { redirect: intent.tlsRedirect, hsts: intent.hsts, explicit: intent.tls === true } : null;
 }
 
 /** `<service>-<project>` for a compose container (replicas share it), else the container name. */

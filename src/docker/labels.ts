@@ -1,6 +1,7 @@
 // Container labels -> route intents. Pure: every bad value becomes a Problem, nothing throws.
 import { Codes } from '../errors.js';
 import { parseHostPattern } from '../routes/host.js';
+import { HSTS_FORM, parseHsts } from '../routes/hsts.js';
 import { parsePathPrefix } from '../routes/path.js';
 import type { Problem, Scheme } from '../routes/types.js';
 import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
@@ -19,6 +20,12 @@ export interface RouteIntent {
   readonly network: string | null;
   /** Encoded characters its paths may hold; null: the global setting. */
   readonly allowEncoded: readonly EncodedChar[] | null;
+  /** `tls`: true or false as labelled, null when unset (then --tls-default decides). */
+  readonly tls: boolean | null;
+  /** `tls.redirect`: plain HTTP gets a 308 to HTTPS (default true). */
+  readonly tlsRedirect: boolean;
+  /** `hsts`, as the header value, or null. */
+  readonly hsts: string | null;
 }
 
 export interface LabelReading {
@@ -28,7 +35,7 @@ export interface LabelReading {
   readonly problems: readonly Problem[];
 }
 
-const ROUTE_KEYS = ['host', 'path', 'strip-prefix', 'scheme', 'port', 'network', 'allow-encoded'] as const;
+const ROUTE_KEYS = ['host', 'path', 'strip-prefix', 'scheme', 'port', 'network', 'allow-encoded', 'tls', 'tls.redirect', 'hsts'] as const;
 const TOP_KEYS = ['enable', ...ROUTE_KEYS] as const;
 type RouteKey = (typeof ROUTE_KEYS)[number];
 const ROUTE_NAME = /^[a-z0-9_-]{1,63}$/i;
@@ -45,8 +52,9 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
     const key = label.slice(start.length);
     const value = labels[label] ?? '';
     const parts = key.split('.');
-    if (parts[0] === 'route' && parts.length === 3) {
-      const [, name = '', routeKey = ''] = parts;
+    if (parts[0] === 'route' && parts.length >= 3) {
+      const name = parts[1] ?? '';
+      const routeKey = parts.slice(2).join('.');
       if (!ROUTE_NAME.test(name)) {
         problems.push({ code: Codes.labelUnknown, label, message: `route name "${name}" must be letters, digits, "-" or "_"` });
       } else if (!isRouteKey(routeKey)) {
@@ -75,6 +83,9 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
     port: readPort(top.get('port'), `${start}port`, problems),
     network: readNetwork(top.get('network'), `${start}network`, problems),
     allowEncoded: readAllowEncoded(top.get('allow-encoded'), `${start}allow-encoded`, problems),
+    tls: top.has('tls') ? readBoolean(top.get('tls')!, `${start}tls`, problems) : null,
+    tlsRedirect: top.has('tls.redirect') ? readBoolean(top.get('tls.redirect')!, `${start}tls.redirect`, problems) : true,
+    hsts: readHstsLabel(top.get('hsts'), `${start}hsts`, problems),
   };
   const topHosts = top.has('host') ? readHosts(top.get('host')!, `${start}host`, problems) : null;
 
@@ -97,6 +108,9 @@ interface Inherited {
   readonly port: number | null | undefined;
   readonly network: string | null | undefined;
   readonly allowEncoded: readonly EncodedChar[] | null | undefined;
+  readonly tls: boolean | null | undefined;
+  readonly tlsRedirect: boolean | undefined;
+  readonly hsts: string | null | undefined;
 }
 
 /** `hosts` (or an inherited value) undefined means it was unreadable: the route is dropped. */
@@ -116,9 +130,13 @@ function readRoute(
   const port = values.has('port') ? readPort(values.get('port'), `${label}port`, problems) : base.port;
   const network = values.has('network') ? readNetwork(values.get('network'), `${label}network`, problems) : base.network;
   const allowEncoded = values.has('allow-encoded') ? readAllowEncoded(values.get('allow-encoded'), `${label}allow-encoded`, problems) : base.allowEncoded;
+  const tls = values.has('tls') ? readBoolean(values.get('tls')!, `${label}tls`, problems) : base.tls;
+  const tlsRedirect = values.has('tls.redirect') ? readBoolean(values.get('tls.redirect')!, `${label}tls.redirect`, problems) : base.tlsRedirect;
+  const hsts = values.has('hsts') ? readHstsLabel(values.get('hsts'), `${label}hsts`, problems) : base.hsts;
   if (problems.length > before || path === undefined || stripPrefix === undefined) return undefined;
   if (scheme === undefined || port === undefined || network === undefined || allowEncoded === undefined) return undefined;
-  return { name, hosts, path, stripPrefix, scheme, port, network, allowEncoded };
+  if (tls === undefined || tlsRedirect === undefined || hsts === undefined) return undefined;
+  return { name, hosts, path, stripPrefix, scheme, port, network, allowEncoded, tls, tlsRedirect, hsts };
 }
 
 function isRouteKey(key: string): key is RouteKey {
@@ -133,6 +151,14 @@ function readBoolean(value: string, label: string, problems: Problem[]): boolean
   const parsed = parseBooleanWord(value);
   if (parsed === undefined) problems.push({ code: Codes.labelBoolean, label, message: `${label}="${value}" is not a boolean (${BOOLEAN_WORDS})`, fix: `use ${BOOLEAN_WORDS}` });
   return parsed;
+}
+
+/** Absent -> null; unreadable -> undefined with a problem. */
+function readHstsLabel(value: string | undefined, label: string, problems: Problem[]): string | null | undefined {
+  if (value === undefined) return null;
+  const hsts = parseHsts(value);
+  if (hsts === undefined) problems.push({ code: Codes.labelHsts, label, message: `"${value}" is not an HSTS policy`, fix: `use ${HSTS_FORM}, e.g. 31536000; includeSubDomains` });
+  return hsts;
 }
 
 /** Absent -> null (the global setting); unknown words -> undefined with a problem. */

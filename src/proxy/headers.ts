@@ -47,7 +47,8 @@ export function upstreamRequestHeaders(
   const named = connectionNamed(headers['connection']);
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (HOP_BY_HOP_SET.has(name) || OWN.has(name) || FRAMING.has(name)) continue;
+    // HTTP/2 pseudo-headers (:method, :authority...) are the request line, not headers.
+    if (HOP_BY_HOP_SET.has(name) || OWN.has(name) || FRAMING.has(name) || name.charCodeAt(0) === 0x3a) continue;
     if (named !== null && named.has(name) && !PROTECTED.has(name)) continue;
     if (!client.trusted && TRUSTED_ONLY.has(name)) continue;
     // httpoxy: CGI turns `Proxy:` into HTTP_PROXY; no Proxy-* header is end-to-end.

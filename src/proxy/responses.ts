@@ -33,16 +33,16 @@ export function sendError(res: http.ServerResponse, status: number, detail: stri
   res.end(body);
 }
 
-/** The answer to a request berth will not forward; one it could not read safely also ends its connection. */
-export function sendRefusal(res: http.ServerResponse, status: number, detail: string, code: string): void {
-  sendError(res, status, detail, code, refusalHeaders(status));
-}
-
-function refusalHeaders(status: number): http.OutgoingHttpHeaders {
-  if (status === 503) return { 'retry-after': RETRY_AFTER_SECONDS };
-  if (status === 405) return { allow: ALLOWED_METHODS, connection: 'close' };
-  if (status === 404) return {};
-  return { connection: 'close' };
+/**
+ * The answer to a request berth will not forward; one it could not read safely also ends its
+ * HTTP/1.1 connection (HTTP/2 has no Connection header: its stream ends alone).
+ */
+export function sendRefusal(res: http.ServerResponse, status: number, detail: string, code: string, http2 = false): void {
+  const headers: http.OutgoingHttpHeaders = {};
+  if (status === 503) headers['retry-after'] = RETRY_AFTER_SECONDS;
+  if (status === 405) headers['allow'] = ALLOWED_METHODS;
+  if (!http2 && status !== 404 && status !== 503) headers['connection'] = 'close';
+  sendError(res, status, detail, code, headers);
 }
 
 export function rejectUpgrade(socket: Duplex, status: number, detail: string, code?: string): void {

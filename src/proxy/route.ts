@@ -4,6 +4,7 @@ import { Codes } from '../errors.js';
 import { stripPathPrefix } from '../routes/path.js';
 import type { Pool, RouteTable } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
+import { bracketed } from '../util/ip.js';
 import { notFoundDetail } from './pages.js';
 import { forbiddenEncoding, requestTarget, type EncodedChar } from './target.js';
 
@@ -23,11 +24,15 @@ export interface RequestFacts {
   /** Header lines as received (rawHeaders.length / 2). */
   readonly headerCount: number;
   readonly transferEncoding: string | undefined;
+  /** Whether it came over TLS. */
+  readonly encrypted: boolean;
 }
 
 export interface RoutingPolicy {
   /** Encoded characters a path may hold on routes that say nothing of their own. */
   readonly allowEncoded: ReadonlySet<EncodedChar>;
+  /** Where plain requests to HTTPS routes are sent; null: HTTPS is off, so they are served. */
+  readonly httpsPort: number | null;
 }
 
 export type Decision =
@@ -60,6 +65,10 @@ export function decide(table: RouteTable, request: RequestFacts, policy: Routing
   const { host, path, query } = target;
   const pool = table.match(host, path);
   if (!pool) return refuse(404, Codes.noRoute, notFoundDetail(host));
+  if (pool.tls?.redirect && !request.encrypted && policy.httpsPort !== null && host !== '') {
+    const port = policy.httpsPort === 443 ? '' : `:${policy.httpsPort}`;
+    return { kind: 'redirect', pool, location: `https://${bracketed(host)}${port}${path}${query}`, code: 308 };
+  }
   if (pool.redirect) {
     const { location, code, stripPrefix } = pool.redirect;
     const routed = path + query;

@@ -1,6 +1,7 @@
 // The proxy listener: for each request, read the current table once, decide, forward.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -8,10 +9,12 @@ import type { AddressMatcher } from '../config/cidr.js';
 import { normalizeRequestHost } from '../routes/host.js';
 import type { RouteStore } from '../routes/store.js';
 import type { Pool } from '../routes/table.js';
+import type { ChallengeAnswers } from '../certs/types.js';
 import type { Endpoint } from '../routes/types.js';
 import { bracketed, plainAddress } from '../util/ip.js';
 import { createForwarder } from './forwarder.js';
 import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
+import { createHttpsListener, type HttpsHandlers, type HttpsOptions } from './https.js';
 import { oneAtATime } from './lanes.js';
 import type { ProxyObserver, RequestRecord } from './observer.js';
 import { clientErrorStatus, rejectUpgrade, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
@@ -35,17 +38,25 @@ export interface ProxyServerOptions {
   readonly keepUnderscoreHeaders: boolean;
   /** Told about every request, failure and connection (metrics, access log). */
   readonly observer?: ProxyObserver;
+  /** Serve HTTPS too: certificates by SNI, and the port plain requests are redirected to. */
+  readonly https?: { readonly port: number; readonly certificates: HttpsCertificates };
+  /** ACME challenges, answered before any routing. */
+  readonly challenges?: ChallengeAnswers;
 }
+
+export type HttpsCertificates = Pick<HttpsOptions, 'contextFor' | 'fallback' | 'challengeContextFor'>;
 
 export interface ProxyServer {
   readonly server: http.Server;
+  /** The HTTPS listener's server, when HTTPS is on. */
+  readonly httpsServer: net.Server | null;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
   shutdown(graceMs: number): Promise<void>;
 }
 
 export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const { store, logger, observer } = options;
-  const policy = { allowEncoded: options.allowEncoded };
+  const policy = { allowEncoded: options.allowEncoded, httpsPort: options.https?.port ?? null };
   const forwarder = createForwarder({
     connectTimeoutMs: options.connectTimeoutMs,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
@@ -72,14 +83,15 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = observer ? performance.now() : 0;
+    if (options.challenges && answerChallenge(req, res, options.challenges)) return;
     const decision = decide(store.current, factsOf(req), policy);
     const exchange: Exchange = { endpoint: decision.kind === 'forward' ? decision.endpoint : null, requestId: null };
     if (observer) report(observer, req, res, decision, exchange, started);
-    if (decision.kind === 'refuse') return sendRefusal(res, decision.status, decision.detail, decision.code);
+    if (decision.kind === 'refuse') return sendRefusal(res, decision.status, decision.detail, decision.code, isHttp2(req));
     if (decision.kind === 'redirect') return sendRedirect(res, decision.code, decision.location);
-    // An absolute-form target without a Host header: the upstream still needs one.
-    if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
-    const framing = requestFraming(req.headers);
+    // An absolute-form target, or HTTP/2's :authority, without a Host header: the upstream needs one.
+    if (req.headers.host === undefined && decision.host !== '') req.headers.host = authorityOf2(req) ?? decision.host;
+    const framing = isHttp2(req) ? http2Framing(req) : requestFraming(req.headers);
     let generatedId: string | undefined;
     const attempt: Attempt = {
       decision,
@@ -91,7 +103,10 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     forward(req, res, attempt, decision.pool, decision.endpoint, true);
   }
 
-  server.on('request', oneAtATime(handle, (req) => observer?.request(droppedRecord(req, routeHostOf(req)))));
+  const inTurn = oneAtATime(handle, (req) => observer?.request(droppedRecord(req, routeHostOf(req))));
+  // HTTP/2 streams are concurrent by design; HTTP/1.1 requests of a connection take turns.
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => (isHttp2(req) ? handle(req, res) : inTurn(req, res));
+  server.on('request', onRequest);
 
   /** The route a request would have matched, for counting one that was never served. */
   function routeHostOf(req: http.IncomingMessage): string | null {
@@ -100,7 +115,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     return pool ? (pool.host ?? '*') : null;
   }
 
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
       return rejectUpgrade(socket, 400, 'Only WebSocket upgrades on GET are proxied.');
@@ -119,7 +134,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       logger.warn({ code: failure.code, host: req.headers.host, upstream: describe(endpoint), err: error.message }, 'WebSocket upstream failed');
       rejectUpgrade(socket, failure.status, 'The upstream did not accept the WebSocket.');
     });
-  });
+  };
+  server.on('upgrade', onUpgrade);
 
   // CONNECT would make berth a tunnel to anywhere: refused like TRACE.
   server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
@@ -127,10 +143,31 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     rejectUpgrade(socket, 405, 'berth does not proxy CONNECT requests.');
   });
 
-  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+  const onClientError = (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
     socket.end(`${statusLine(clientErrorStatus(error.code, error.rawPacket))}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  };
+  server.on('clientError', onClientError);
+
+  const https = options.https
+    ? createHttpsListener(
+        {
+          ...options.https.certificates,
+          handshakeTimeoutMs: options.headerTimeoutMs,
+          headersTimeoutMs: options.headerTimeoutMs,
+          requestTimeoutMs: options.requestTimeoutMs,
+          keepAliveTimeoutMs: options.idleTimeoutMs,
+          maxHeadersCount: MAX_REQUEST_HEADERS + 1,
+        },
+        { request: onRequest as HttpsHandlers['request'], upgrade: onUpgrade, clientError: onClientError as HttpsHandlers['clientError'] },
+      )
+    : null;
+  if (observer && https) {
+    https.server.on('connection', (socket: Duplex) => {
+      observer.connections(1);
+      socket.once('close', () => observer.connections(-1));
+    });
+  }
 
   /** What one request sends, whichever endpoint an attempt goes to. */
   interface Attempt {
@@ -144,7 +181,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const { decision, framing } = attempt;
     attempt.exchange.endpoint = endpoint;
     const path = upstreamPath(endpoint, decision.target, pool);
-    const head = { method: req.method ?? 'GET', path, headers: headersFor(req, endpoint, pool, false, attempt.newId), framing };
+    const hsts = pool.tls?.hsts && isEncrypted(req) ? pool.tls.hsts : null;
+    const head = { method: req.method ?? 'GET', path, headers: headersFor(req, endpoint, pool, false, attempt.newId), framing, http2: isHttp2(req), hsts };
     attempt.exchange.requestId = head.headers['x-request-id'] as string;
     forwarder.web(req, res, endpoint, head, (error) => {
       const failure = classifyUpstreamError(error);
@@ -167,7 +205,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   function headersFor(req: http.IncomingMessage, endpoint: Endpoint, pool: Pool, upgrade: boolean, newId: () => string): http.IncomingHttpHeaders {
     const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
-    const client = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: false, upgrade };
+    const client = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade };
     const headers = upstreamRequestHeaders(req.headers, client, { keepUnderscores: options.keepUnderscoreHeaders, strippedPrefix: strippedPrefix(endpoint, pool) }, newId);
     if (endpoint.upstreamHost) headers.host = authorityOf(endpoint);
     return headers;
@@ -175,11 +213,20 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   return {
     server,
+    httpsServer: https?.server ?? null,
     async shutdown(graceMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = [new Promise<void>((resolve) => server.close(() => resolve()))];
+      if (https) {
+        closed.push(new Promise<void>((resolve) => https.server.close(() => resolve())));
+        https.tlsServer.close();
+        https.closeIdleConnections();
+      }
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      await closed;
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        https?.closeAllConnections();
+      }, graceMs);
+      await Promise.all(closed);
       clearTimeout(timer);
       forwarder.close();
     },
@@ -190,11 +237,54 @@ function factsOf(req: http.IncomingMessage): RequestFacts {
   return {
     method: req.method ?? '',
     url: req.url ?? '',
-    hostHeaders: hostHeaderValues(req.rawHeaders),
+    hostHeaders: isHttp2(req) ? http2HostValues(req) : hostHeaderValues(req.rawHeaders),
     headerCount: req.rawHeaders.length / 2,
     transferEncoding: req.headers['transfer-encoding'],
+    encrypted: isEncrypted(req),
   };
 }
+
+function isHttp2(req: http.IncomingMessage): boolean {
+  return req.httpVersionMajor === 2;
+}
+
+function isEncrypted(req: http.IncomingMessage): boolean {
+  return isHttp2(req) || (req.socket as { encrypted?: boolean }).encrypted === true;
+}
+
+/** HTTP/2 names the host in :authority; a Host header beside it must agree (RFC 9113 8.3.1). */
+function http2HostValues(req: http.IncomingMessage): string[] {
+  const hosts = hostHeaderValues(req.rawHeaders);
+  const authority = authorityOf2(req);
+  if (authority === undefined) return hosts;
+  return hosts.length === 0 || (hosts.length === 1 && hosts[0] === authority) ? [authority] : [authority, ...hosts];
+}
+
+function authorityOf2(req: http.IncomingMessage): string | undefined {
+  const authority = req.headers[':authority'];
+  return typeof authority === 'string' ? authority : undefined;
+}
+
+/** HTTP/2 frames bodies itself: a length when one is given, else chunked unless the stream ended with its headers. */
+function http2Framing(req: http.IncomingMessage): Framing {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length === '0' ? { kind: 'none' } : { kind: 'length', length };
+  const stream = (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream;
+  return stream?.endAfterHeaders ? { kind: 'none' } : { kind: 'chunked' };
+}
+
+/** http-01: the answer for a token berth is validating, before routes, redirects or apps see it. */
+function answerChallenge(req: http.IncomingMessage, res: http.ServerResponse, challenges: ChallengeAnswers): boolean {
+  const url = req.url ?? '';
+  if (req.method !== 'GET' || !url.startsWith(CHALLENGE_PREFIX) || isEncrypted(req)) return false;
+  const answer = challenges.http01(url.slice(CHALLENGE_PREFIX.length));
+  if (answer === undefined) return false;
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer), 'cache-control': 'no-store' });
+  res.end(answer);
+  return true;
+}
+
+const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
 /** Which endpoint is serving a request (it changes when a retry moves it). */
 interface Exchange {

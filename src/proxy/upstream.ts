@@ -13,6 +13,10 @@ export interface UpstreamHead {
   readonly path: string;
   readonly headers: http.IncomingHttpHeaders;
   readonly framing: Framing;
+  /** The client speaks HTTP/2: no status text, no connection-specific response headers. */
+  readonly http2?: boolean;
+  /** Strict-Transport-Security to add to the response, or null. */
+  readonly hsts?: string | null;
 }
 
 export interface Deadlines {
@@ -27,8 +31,9 @@ export interface Agents {
   readonly https: https.Agent;
 }
 
-// Hop-by-hop response headers (RFC 9110 7.6.1); transfer-encoding too: berth frames its own response.
-const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'transfer-encoding']);
+// Hop-by-hop response headers (RFC 9110 7.6.1), transfer-encoding (berth frames its own response),
+// and HTTP2-Settings: none may reach an HTTP/2 client (RFC 9113 8.2.2), nor means anything to others.
+const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'transfer-encoding', 'http2-settings']);
 
 const timeoutError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -99,7 +104,10 @@ export function sendUpstream(
       if (!answer.complete) res.destroy();
     });
     try {
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaderLines(answer.rawHeaders));
+      const lines = responseHeaderLines(answer.rawHeaders);
+      if (head.hsts) lines.push('strict-transport-security', head.hsts);
+      if (head.http2) res.writeHead(answer.statusCode ?? 502, lines);
+      else res.writeHead(answer.statusCode ?? 502, answer.statusMessage, lines);
     } catch (error) {
       // A status text or header value Node will not write: nothing reached the client yet.
       answer.resume();

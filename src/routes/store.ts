@@ -60,7 +60,7 @@ export class RouteStore {
 
 /** A digest, not the text: a thousand routes' worth of fingerprint would outweigh the routes. */
 function fingerprintOf(specs: readonly RouteSpec[]): string {
-  return digestOfLines(specs.map((spec) => `${spec.host ?? '*'} ${spec.path} ${spec.redirect ? canonicalJson(spec.redirect) : endpointFingerprint(spec.endpoint)}`));
+  return digestOfLines(specs.map((spec) => canonicalJson(spec)));
 }
 
 /** Every field, not a list of them: a field added to Endpoint can never be missed. */
@@ -78,5 +78,5 @@ function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableC
 }
 
 function poolFingerprint(pool: Pool): string {
-  return [pool.source, canonicalJson(pool.redirect), ...pool.endpoints.map(endpointFingerprint)].join('\n');
+  return [pool.source, canonicalJson(pool.redirect), canonicalJson(pool.tls), ...pool.endpoints.map(endpointFingerprint)].join('\n');
 }

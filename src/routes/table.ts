@@ -4,7 +4,7 @@
 import { Codes } from '../errors.js';
 import { isWildcard } from './host.js';
 import { matchesPrefix } from './path.js';
-import type { Endpoint, Problem, Redirect, RouteSpec } from './types.js';
+import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from './types.js';
 
 /** All endpoints for one host + path, balanced round robin over the ready ones. */
 export class Pool {
@@ -17,6 +17,8 @@ export class Pool {
     readonly endpoints: readonly Endpoint[],
     /** When set, the pool answers with this redirect and has no endpoints. */
     readonly redirect: Redirect | null,
+    /** Set when the route is served over HTTPS. */
+    readonly tls: RouteTls | null,
     /** Carried over from the previous table, so frequent swaps keep the rotation fair. */
     private cursor = 0,
   ) {
@@ -103,7 +105,7 @@ export class RouteTable {
       const redirect = kept.find((spec) => spec.redirect)?.redirect ?? null;
       const forwards = redirect ? [] : kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []));
       const endpoints = uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key));
-      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, before.get(poolKey(first.host, first.path))));
+      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), before.get(poolKey(first.host, first.path))));
     }
     pools.sort(comparePools);
     return { table: new RouteTable(version, pools), conflicts };
@@ -125,6 +127,13 @@ export class RouteTable {
     }
     return longestPrefix(this.anyHost, path);
   }
+}
+
+/** One HTTPS policy for a pool: HTTPS if any spec asks, a redirect unless one opts out, the first HSTS given. */
+function tlsOf(specs: readonly RouteSpec[]): RouteTls | null {
+  const asked = specs.flatMap((spec) => (spec.tls ? [spec.tls] : []));
+  if (asked.length === 0) return null;
+  return { redirect: asked.every((tls) => tls.redirect), hsts: asked.find((tls) => tls.hsts !== null)?.hsts ?? null, explicit: asked.some((tls) => tls.explicit) };
 }
 
 export function poolKey(host: string | null, path: string): string {

@@ -41,6 +41,16 @@ export interface Redirect {
   readonly origin: string;
 }
 
+/** A route served over HTTPS: what plain HTTP gets, and what HTTPS answers carry. */
+export interface RouteTls {
+  /** Plain HTTP requests get a 308 to https:// (else both are served). */
+  readonly redirect: boolean;
+  /** The Strict-Transport-Security value for HTTPS answers, or null. */
+  readonly hsts: string | null;
+  /** Asked for by the route itself, not by --tls-default: a certificate is ordered whatever the name. */
+  readonly explicit: boolean;
+}
+
 interface RouteSpecBase {
   /** Lowercase hostname, `*.example.com` for a wildcard, or null for any host. */
   readonly host: string | null;
@@ -48,6 +58,8 @@ interface RouteSpecBase {
   readonly path: string;
   /** Which provider produced it: `docker`, `file`, ... */
   readonly source: string;
+  /** Set for an HTTPS route. */
+  readonly tls?: RouteTls;
 }
 
 export type ForwardSpec = RouteSpecBase & { readonly endpoint: Endpoint; readonly redirect?: undefined };

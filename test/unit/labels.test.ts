@@ -17,7 +17,7 @@ describe('readLabels: golden cases', () => {
     assert.equal(reading.enable, null);
     assert.deepEqual(reading.problems, []);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: null, path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null },
+      { name: 'default', hosts: null, path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null },
     ]);
   });
 
@@ -31,7 +31,7 @@ describe('readLabels: golden cases', () => {
     const reading = readLabels({ 'berth.host': 'app.example.test' }, 'berth');
     assert.deepEqual(reading.problems, []);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: ['app.example.test'], path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null },
+      { name: 'default', hosts: ['app.example.test'], path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null },
     ]);
   });
 
@@ -63,7 +63,7 @@ describe('readLabels: golden cases', () => {
     assert.deepEqual(reading.problems, []);
     assert.equal(reading.enable, true);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: ['api.example.test'], path: '/api', stripPrefix: true, scheme: 'https', port: 8080, network: 'backend', allowEncoded: null },
+      { name: 'default', hosts: ['api.example.test'], path: '/api', stripPrefix: true, scheme: 'https', port: 8080, network: 'backend', allowEncoded: null, tls: null, tlsRedirect: true, hsts: null },
     ]);
   });
 
@@ -95,6 +95,9 @@ describe('readLabels: golden cases', () => {
       port: 9000,
       network: 'mgmt',
       allowEncoded: ['slash'],
+      tls: null,
+      tlsRedirect: true,
+      hsts: null,
     });
   });
 
@@ -134,7 +137,7 @@ describe('readLabels: golden cases', () => {
       { 'berth.host': 'a.test', 'berth.port': '80', 'berth.scheme': 'https', 'berth.route.x.host': 'x.test', 'berth.route.x.port': '81', 'berth.route.x.scheme': 'http' },
       'berth',
     );
-    assert.deepEqual(route(reading, 'x'), { name: 'x', hosts: ['x.test'], path: '/', stripPrefix: false, scheme: 'http', port: 81, network: null, allowEncoded: null });
+    assert.deepEqual(route(reading, 'x'), { name: 'x', hosts: ['x.test'], path: '/', stripPrefix: false, scheme: 'http', port: 81, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null });
     assert.equal(route(reading, 'default')?.port, 80);
   });
 
@@ -365,5 +368,39 @@ describe('readLabels: allow-encoded', () => {
   it('reads yes/no and on/off as booleans too', () => {
     const reading = readLabels({ 'berth.host': 'a.test', 'berth.enable': 'yes', 'berth.strip-prefix': 'on', 'berth.path': '/x' }, 'berth');
     assert.deepEqual([reading.enable, reading.routes[0]?.stripPrefix], [true, true]);
+  });
+});
+
+describe('readLabels: HTTPS', () => {
+  it('reads tls, tls.redirect and hsts, and lets named routes inherit or override them', () => {
+    const reading = readLabels(
+      {
+        'berth.host': 'a.example.com',
+        'berth.tls': 'true',
+        'berth.hsts': '31536000; includesubdomains',
+        'berth.route.api.path': '/api',
+        'berth.route.plain.path': '/plain',
+        'berth.route.plain.tls': 'false',
+        'berth.route.both.path': '/both',
+        'berth.route.both.tls.redirect': 'false',
+      },
+      'berth',
+    );
+    assert.deepEqual(reading.problems, []);
+    assert.deepEqual(
+      reading.routes.map((r) => [r.name, r.tls, r.tlsRedirect, r.hsts]),
+      [
+        ['default', true, true, 'max-age=31536000; includeSubDomains'],
+        ['api', true, true, 'max-age=31536000; includeSubDomains'],
+        ['both', true, false, 'max-age=31536000; includeSubDomains'],
+        ['plain', false, true, 'max-age=31536000; includeSubDomains'],
+      ],
+    );
+  });
+
+  it('reports an unreadable hsts with its code and drops only that route', () => {
+    const reading = readLabels({ 'berth.host': 'a.example.com', 'berth.route.api.path': '/api', 'berth.route.api.hsts': 'forever' }, 'berth');
+    assert.deepEqual(codes(reading), [Codes.labelHsts]);
+    assert.deepEqual(reading.routes.map((r) => r.name), ['default']);
   });
 });
