@@ -28,6 +28,7 @@ export const Codes = {
   routesRedirectCode: 'BERTH_E_ROUTES_REDIRECT_CODE',
   routesDuplicate: 'BERTH_E_ROUTES_DUPLICATE',
   routesEncoded: 'BERTH_E_ROUTES_ENCODED',
+  routesHsts: 'BERTH_E_ROUTES_HSTS',
   routesTls: 'BERTH_E_ROUTES_TLS',
   routesCa: 'BERTH_E_ROUTES_CA',
   routesFileRead: 'BERTH_E_ROUTES_FILE_READ',

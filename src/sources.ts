@@ -36,7 +36,7 @@ export function createSources(config: Config, logger: Logger): Sources {
   }
   const store = createStore(logger);
   const docker = config.docker ? dockerProvider(config, store, logger) : null;
-  const file = config.routesFile === null ? null : new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }));
+  const file = config.routesFile === null ? null : new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }), { tlsDefault: config.tlsDefault });
   return {
     store,
     docker,
@@ -57,7 +57,7 @@ function dockerProvider(config: Config, store: RouteStore, logger: Logger): Dock
   return new DockerProvider({
     client: createDockerClient(config.dockerHost.address),
     address: config.dockerHost.url,
-    routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network },
+    routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network, tlsDefault: config.tlsDefault },
     constraints: config.constraint,
     store,
     logger: logger.child({ component: 'docker' }),

@@ -44,6 +44,18 @@ function parseEncodedSet(raw: string): Parsed<ReadonlySet<EncodedChar>> {
 
 export const settings = {
   httpPort: setting({ flag: 'http-port', help: 'port the proxy listens on (all interfaces)', default: fixed('80'), parse: parsePort }),
+  httpsPort: setting({ flag: 'https-port', help: 'port of the HTTPS listener (HTTP/2 and HTTP/1.1); unset: no HTTPS', default: fixed(null), parse: parsePort, optional: true }),
+  certsDir: setting({ flag: 'certs-dir', help: 'folder of PEM certificates (*.crt or *.pem) with keys of the same name (*.key), served by SNI (watched)', default: fixed(null), parse: parseText, optional: true }),
+  tlsDefault: setting({
+    flag: 'tls-default',
+    help: 'every route is HTTPS unless it says tls=false',
+    default: fixed('false'),
+    parse: parseBoolean,
+    boolean: true,
+  }),
+  acmeEmail: setting({ flag: 'acme-email', help: 'contact of the ACME account; set it to order certificates for HTTPS routes', default: fixed(null), parse: parseText, optional: true }),
+  acmeCa: setting({ flag: 'acme-ca', help: 'ACME directory URL; "staging" for Let\'s Encrypt\'s staging', default: fixed('https://acme-v02.api.letsencrypt.org/directory'), parse: parseText }),
+  acmeStorage: setting({ flag: 'acme-storage', help: 'folder for the ACME account, certificates and the default certificate (files 0600)', default: fixed('berth-data'), parse: parseText }),
   adminAddr: setting({ flag: 'admin-addr', help: 'address of the admin API (health, routes, containers)', default: fixed('127.0.0.1:8081'), parse: parseListenAddress }),
   adminToken: setting({
     flag: 'admin-token',

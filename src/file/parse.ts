@@ -7,7 +7,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pai
 import { Codes } from '../errors.js';
 import { parseHostPattern } from '../routes/host.js';
 import { parsePathPrefix } from '../routes/path.js';
-import type { Endpoint, Problem, Redirect, RouteSpec } from '../routes/types.js';
+import { HSTS_FORM, parseHsts } from '../routes/hsts.js';
+import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from '../routes/types.js';
 import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
 import { unbracketed } from '../util/ip.js';
 
@@ -17,7 +18,7 @@ export interface RoutesFileReading {
   readonly problems: readonly Problem[];
 }
 
-const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code', 'host-header', 'tls-verify', 'ca', 'allow-encoded'] as const;
+const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code', 'host-header', 'tls-verify', 'ca', 'allow-encoded', 'tls', 'hsts'] as const;
 
 /** Reads a file a route names (a `ca`), relative to the routes file; throws when it cannot. */
 export type ReadFile = (path: string) => string;
@@ -25,7 +26,17 @@ const REDIRECT_CODES = [301, 302, 307, 308] as const;
 
 export const SOURCE = 'file';
 
-export function parseRoutesFile(text: string, fileLabel: string, readFile: ReadFile = (path) => readFileSync(path, 'utf8')): RoutesFileReading {
+export interface RoutesFileOptions {
+  /** Routes without a `tls` key are HTTPS (--tls-default). */
+  readonly tlsDefault: boolean;
+}
+
+export function parseRoutesFile(
+  text: string,
+  fileLabel: string,
+  readFile: ReadFile = (path) => readFileSync(path, 'utf8'),
+  options: RoutesFileOptions = { tlsDefault: false },
+): RoutesFileReading {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = [];
@@ -55,7 +66,7 @@ export function parseRoutesFile(text: string, fileLabel: string, readFile: ReadF
     const where = at(item);
     const origin = `${fileLabel}:${where.line}`;
     const before = problems.length;
-    const route = readRoute(item, origin, at, problems, readFile);
+    const route = readRoute(item, origin, at, problems, readFile, options);
     if (!route || problems.length > before) continue;
     const key = `${route.host ?? '*'} ${route.path}`;
     const previous = seen.get(key);
@@ -71,7 +82,14 @@ export function parseRoutesFile(text: string, fileLabel: string, readFile: ReadF
 
 type At = (node: Node | null | undefined) => { line: number; column: number };
 
-function readRoute(item: Node, origin: string, at: At, problems: Problem[], readFile: ReadFile): { host: string | null; path: string; specs: RouteSpec[] } | undefined {
+function readRoute(
+  item: Node,
+  origin: string,
+  at: At,
+  problems: Problem[],
+  readFile: ReadFile,
+  options: RoutesFileOptions,
+): { host: string | null; path: string; specs: RouteSpec[] } | undefined {
   if (!isMap(item)) {
     problems.push({ code: Codes.routesType, message: 'each route must be a mapping', ...at(item) });
     return undefined;
@@ -92,6 +110,8 @@ function readRoute(item: Node, origin: string, at: At, problems: Problem[], read
     problems.push({ code: Codes.routesType, message: `host-header must be "client" or "upstream", not "${hostHeader}"`, ...at(values.get('host-header')) });
   }
 
+  const https = readHttps(values, options, at, problems);
+
   if (values.has('to') === values.has('redirect')) {
     problems.push({ code: Codes.routesTarget, message: 'a route needs exactly one of "to" and "redirect"', ...at(item) });
     return undefined;
@@ -101,22 +121,49 @@ function readRoute(item: Node, origin: string, at: At, problems: Problem[], read
       if (values.has(key)) problems.push({ code: Codes.routesKey, message: `"${key}" goes with "to", not "redirect"`, ...at(values.get(key)) });
     }
     const redirect = readRedirect(text('redirect'), values, stripPrefix ?? false, origin, at, problems);
-    if (!redirect || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
-    return { host, path, specs: [{ host, path, source: SOURCE, redirect }] };
+    if (!redirect || https === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
+    return { host, path, specs: [{ host, path, source: SOURCE, redirect, ...(https ? { tls: https } : {}) }] };
   }
   if (values.has('redirect-code')) problems.push({ code: Codes.routesKey, message: '"redirect-code" goes with "redirect"', ...at(values.get('redirect-code')) });
   const targets = readTargets(values.get('to')!, at, problems);
   const tls = readTls(values, targets, at, problems, readFile);
   const allowEncoded = values.has('allow-encoded') ? readAllowEncoded(values.get('allow-encoded')!, at, problems) : null;
-  if (!targets || !tls || allowEncoded === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
+  if (!targets || !tls || allowEncoded === undefined || https === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
   const specs = targets.map((url): RouteSpec => {
     const endpoint = endpointFor(url, origin, stripPrefix, hostHeader === 'upstream', tls);
-    return { host, path, source: SOURCE, endpoint: allowEncoded ? { ...endpoint, allowEncoded } : endpoint };
+    return { host, path, source: SOURCE, endpoint: allowEncoded ? { ...endpoint, allowEncoded } : endpoint, ...(https ? { tls: https } : {}) };
   });
   return { host, path, specs };
 }
 
 type Tls = { verify: boolean; ca?: string };
+
+/**
+ * The client side's HTTPS: `tls: true`, `tls: false`, or `tls: { redirect: false }` (HTTPS
+ * without the redirect), and `hsts`. Null for a plain route; undefined when unreadable.
+ */
+function readHttps(values: Map<string, Node>, options: RoutesFileOptions, at: At, problems: Problem[]): RouteTls | null | undefined {
+  const node = values.get('tls');
+  let on: boolean | undefined = options.tlsDefault;
+  let redirect: boolean | undefined = true;
+  if (isMap(node)) {
+    on = true;
+    for (const pair of node.items as Array<Pair<Node, Node>>) {
+      if (keyOf(pair) === 'redirect') redirect = scalarOf(pair.value as Node, 'boolean', 'tls.redirect', at, problems) as boolean | undefined;
+      else problems.push({ code: Codes.routesKey, message: `unknown key "tls.${keyOf(pair)}"`, fix: 'use tls: true, or tls: { redirect: false }', ...at(pair.key as Node) });
+    }
+  } else if (node !== undefined) {
+    on = scalarOf(node, 'boolean', 'tls', at, problems) as boolean | undefined;
+  }
+  let hsts: string | null | undefined = null;
+  if (values.has('hsts')) {
+    const raw = scalarOf(values.get('hsts'), 'string', 'hsts', at, problems);
+    hsts = raw === undefined ? undefined : parseHsts(String(raw));
+    if (raw !== undefined && hsts === undefined) problems.push({ code: Codes.routesHsts, message: `"${String(raw)}" is not an HSTS policy`, fix: `use ${HSTS_FORM}`, ...at(values.get('hsts')) });
+  }
+  if (on === undefined || redirect === undefined || hsts === undefined) return undefined;
+  return on ? { redirect, hsts, explicit: node !== undefined } : null;
+}
 
 /** `allow-encoded: slash` or a list (`[slash, backslash]`): encoded characters this route's paths may hold. */
 function readAllowEncoded(node: Node, at: At, problems: Problem[]): EncodedChar[] | undefined {

@@ -9,7 +9,7 @@ import { Codes } from '../errors.js';
 import type { RouteStore } from '../routes/store.js';
 import type { Problem } from '../routes/types.js';
 import { createCoalescer } from '../util/coalescer.js';
-import { parseRoutesFile, SOURCE } from './parse.js';
+import { parseRoutesFile, type RoutesFileOptions, SOURCE } from './parse.js';
 
 const TRAILING_CHECK_MS = 100;
 
@@ -39,6 +39,7 @@ export class RoutesFileProvider {
     path: string,
     private readonly store: RouteStore,
     private readonly logger: Logger,
+    private readonly options: RoutesFileOptions = { tlsDefault: false },
   ) {
     this.path = resolve(path);
     this.reload = createCoalescer(
@@ -92,7 +93,7 @@ export class RoutesFileProvider {
     }
     if (text === this.lastText) return;
     this.lastText = text;
-    const reading = parseRoutesFile(text, basename(this.path), (path) => readFileSync(resolve(dirname(this.path), path), 'utf8'));
+    const reading = parseRoutesFile(text, basename(this.path), (path) => readFileSync(resolve(dirname(this.path), path), 'utf8'), this.options);
     this.state = { ...this.state, loads: this.state.loads + 1, loadedAt: new Date().toISOString() };
     if (reading.problems.length > 0) {
       this.state = { ...this.state, state: 'invalid', problems: reading.problems };
