@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { makeSelfSigned } from '../../src/certs/default.js';
 import { readCertificatePair, isKeyOnly, type PemInput } from '../../src/certs/pem.js';
 import { Codes } from '../../src/errors.js';
 import { fixturePath } from '../support/repo.js';
@@ -92,6 +93,14 @@ describe('readCertificatePair', () => {
 
   it('refuses a PEM block that holds no certificate Node can read', () => {
     assert.deepEqual(codes(pair('exact', { certText: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' })), [Codes.certFile]);
+  });
+
+  it('refuses a certificate that names no DNS host', async () => {
+    const { certPem, keyPem } = await makeSelfSigned('Not A Host', NOW);
+    const { entry, problems } = readCertificatePair(pair('exact', { certText: certPem, keyText: keyPem }));
+    assert.equal(entry, null);
+    assert.deepEqual(problems.map((p) => p.code), [Codes.certFile]);
+    assert.match(problems[0]!.message, /names no DNS host/);
   });
 
   it('refuses a key file with no private key in it', () => {
