@@ -12,6 +12,11 @@ import type { CertificateEntry } from './types.js';
  * Mozilla's. The client chooses among these (Mozilla: "cipher preference: client chooses"), since all
  * are strong and a phone without AES hardware does better with ChaCha20.
  * ALPN (`h2`, `http/1.1`, `acme-tls/1`) and the SNI callback are the listener's to add.
+ *
+ * The listener must hold no `cert`/`key` of its own: Node adds the SNI context's certificate beside
+ * the listener's instead of replacing it, and when their key types differ (EC and RSA) OpenSSL picks
+ * the listener's for TLS 1.3 or 1.2 (nodejs/node#54235, pinned by test/integration/certs-sni.test.ts).
+ * The price: a client that sends no SNI fails the handshake instead of getting the default certificate.
  */
 export function tlsServerOptions() {
   return {
