@@ -57,6 +57,14 @@ export const Codes = {
   accept: 'BERTH_E_ACCEPT',
   stop: 'BERTH_E_STOP',
   internal: 'BERTH_E_INTERNAL',
+  certFile: 'BERTH_E_CERT_FILE',
+  certNoKey: 'BERTH_E_CERT_NO_KEY',
+  certKey: 'BERTH_E_CERT_KEY',
+  certKeyMismatch: 'BERTH_E_CERT_KEY_MISMATCH',
+  certExpired: 'BERTH_W_CERT_EXPIRED',
+  certChain: 'BERTH_W_CERT_CHAIN',
+  certsDir: 'BERTH_E_CERTS_DIR',
+  certDefault: 'BERTH_E_CERT_DEFAULT',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
