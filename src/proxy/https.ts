@@ -6,13 +6,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { tlsServerOptions } from '../certs/index.js';
 import { readClientHello } from '../tls/client-hello.js';
 
 export interface HttpsOptions {
-  /** The certificate for a server name (null: the client sent none). */
-  contextFor(servername: string | null): tls.SecureContext;
-  /** The key and certificate for clients that send no server name. */
-  readonly fallback: { readonly certPem: string; readonly keyPem: string };
+  /** The certificate for a server name (undefined: the client sent none). */
+  contextFor(servername: string | undefined): tls.SecureContext;
   /** The tls-alpn-01 challenge certificate for a name under validation, if any. */
   challengeContextFor(servername: string): tls.SecureContext | undefined;
   /** Longest wait for a ClientHello, then for the rest of the handshake. */
@@ -37,26 +36,24 @@ export interface HttpsListener {
   closeAllConnections(): void;
 }
 
-// Mozilla's "intermediate" ciphers for TLS 1.2; TLS 1.3 suites are always on.
-const CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+const ALPN = ['h2', 'http/1.1'];
 
 export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandlers): HttpsListener {
+  // No certificate of its own: beside an SNI one of another key type, OpenSSL may serve it instead
+  // (nodejs/node#54235); clients without SNI are given the default certificate below.
   const tlsServer = http2.createSecureServer({
+    ...tlsServerOptions(),
     allowHTTP1: true,
-    ALPNProtocols: ['h2', 'http/1.1'],
-    minVersion: 'TLSv1.2',
-    ciphers: CIPHERS,
-    honorCipherOrder: true,
-    cert: options.fallback.certPem,
-    key: options.fallback.keyPem,
-    SNICallback: (servername, done) => done(null, options.contextFor(servername)),
+    ALPNProtocols: ALPN,
+    SNICallback: (servername, done) => {
+      let context: tls.SecureContext;
+      try {
+        context = options.contextFor(servername);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done(null, context);
+    },
     handshakeTimeout: options.handshakeTimeoutMs,
   });
   // Idle HTTP/2 sessions close like idle keep-alive connections.
@@ -91,8 +88,11 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
       socket.removeListener('data', onData);
       socket.pause();
       socket.unshift(received);
-      const challenge = hello !== 'invalid' && hello.serverName && hello.alpn.includes('acme-tls/1') ? options.challengeContextFor(hello.serverName) : undefined;
+      // Not one berth could read: plain HTTP gets told; anything else is OpenSSL's to judge.
+      if (hello === 'invalid') return looksLikeHttp(received) ? refuseNonTls(socket) : void tlsServer.emit('connection', socket);
+      const challenge = hello.serverName && hello.alpn.includes('acme-tls/1') ? options.challengeContextFor(hello.serverName) : undefined;
       if (challenge) return answerChallenge(socket, challenge);
+      if (hello.serverName === null) return handshakeWithoutSni(socket, options, tlsServer);
       tlsServer.emit('connection', socket);
     };
     socket.on('data', onData);
@@ -106,6 +106,35 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
     closeIdleConnections: () => (tlsServer as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.(),
     closeAllConnections: () => (tlsServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(),
   };
+}
+
+/** No server name, so no SNICallback: the handshake is done here with the default certificate, then handed over. */
+function handshakeWithoutSni(socket: net.Socket, options: HttpsOptions, tlsServer: http2.Http2SecureServer): void {
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = options.contextFor(undefined);
+  } catch {
+    return void socket.destroy();
+  }
+  const timeoutMs = options.handshakeTimeoutMs;
+  const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ALPN, server: tlsServer });
+  secure.on('error', () => secure.destroy());
+  const timer = setTimeout(() => secure.destroy(), timeoutMs);
+  secure.once('secure', () => {
+    clearTimeout(timer);
+    tlsServer.emit('secureConnection', secure);
+  });
+  secure.once('close', () => clearTimeout(timer));
+}
+
+/** Plain HTTP sent to the HTTPS port gets a plain answer that says so, as nginx's 497 does. */
+function refuseNonTls(socket: net.Socket): void {
+  const body = 'This is an HTTPS port: use https://.\n';
+  socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function looksLikeHttp(received: Buffer): boolean {
+  return /^[A-Z]{3,10} /.test(received.toString('latin1', 0, 11));
 }
 
 /** tls-alpn-01: the validator only needs the handshake with the challenge certificate. */

@@ -44,7 +44,7 @@ export interface ProxyServerOptions {
   readonly challenges?: ChallengeAnswers;
 }
 
-export type HttpsCertificates = Pick<HttpsOptions, 'contextFor' | 'fallback' | 'challengeContextFor'>;
+export type HttpsCertificates = Pick<HttpsOptions, 'contextFor' | 'challengeContextFor'>;
 
 export interface ProxyServer {
   readonly server: http.Server;
@@ -152,7 +152,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const https = options.https
     ? createHttpsListener(
         {
-          ...options.https.certificates,
+          contextFor: (servername) => options.https!.certificates.contextFor(servername),
+          challengeContextFor: (servername) => options.https!.certificates.challengeContextFor(servername),
           handshakeTimeoutMs: options.headerTimeoutMs,
           headersTimeoutMs: options.headerTimeoutMs,
           requestTimeoutMs: options.requestTimeoutMs,
