@@ -55,6 +55,11 @@ export const Codes = {
   accept: 'BERTH_E_ACCEPT',
   stop: 'BERTH_E_STOP',
   internal: 'BERTH_E_INTERNAL',
+  acmeAccount: 'BERTH_E_ACME_ACCOUNT',
+  acmeOrder: 'BERTH_E_ACME_ORDER',
+  acmeStorage: 'BERTH_E_ACME_STORAGE',
+  acmeName: 'BERTH_E_ACME_NAME',
+  acmeHeld: 'BERTH_W_ACME_HELD',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
