@@ -65,6 +65,11 @@ export const Codes = {
   certChain: 'BERTH_W_CERT_CHAIN',
   certsDir: 'BERTH_E_CERTS_DIR',
   certDefault: 'BERTH_E_CERT_DEFAULT',
+  acmeAccount: 'BERTH_E_ACME_ACCOUNT',
+  acmeOrder: 'BERTH_E_ACME_ORDER',
+  acmeStorage: 'BERTH_E_ACME_STORAGE',
+  acmeName: 'BERTH_E_ACME_NAME',
+  acmeHeld: 'BERTH_W_ACME_HELD',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -1,0 +1,73 @@
+// The answers to ACME challenges in progress: the manager writes them, the listeners read them
+// before routing (http-01 at /.well-known/acme-challenge/<token> on the HTTP listener, tls-alpn-01
+// when a ClientHello offers ALPN acme-tls/1).
+import type { ChallengeAnswers } from '../certs/types.js';
+
+export const HTTP01_PREFIX = '/.well-known/acme-challenge/';
+export const ACME_TLS_ALPN = 'acme-tls/1';
+
+export interface AlpnCertificate {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export class ChallengeRegistry implements ChallengeAnswers {
+  private readonly tokens = new Map<string, string>();
+  private readonly alpn = new Map<string, AlpnCertificate>();
+  private readonly listeners = new Set<() => void>();
+
+  http01(token: string): string | undefined {
+    return this.tokens.get(token);
+  }
+
+  tlsAlpn01(servername: string): AlpnCertificate | undefined {
+    return this.alpn.get(servername.toLowerCase().replace(/\.$/, ''));
+  }
+
+  /** The key authorization for a request path, if it is an http-01 path with a known token. */
+  http01ForPath(path: string): string | undefined {
+    if (!path.startsWith(HTTP01_PREFIX)) return undefined;
+    const token = path.slice(HTTP01_PREFIX.length);
+    // Tokens are base64url (RFC 8555 section 8.3): anything else is no token of ours.
+    return /^[A-Za-z0-9_-]+$/.test(token) ? this.tokens.get(token) : undefined;
+  }
+
+  setHttp01(token: string, keyAuthorization: string): void {
+    this.tokens.set(token, keyAuthorization);
+    this.changed();
+  }
+
+  deleteHttp01(token: string): void {
+    if (this.tokens.delete(token)) this.changed();
+  }
+
+  setTlsAlpn01(servername: string, cert: AlpnCertificate): void {
+    this.alpn.set(servername.toLowerCase(), cert);
+    this.changed();
+  }
+
+  deleteTlsAlpn01(servername: string): void {
+    if (this.alpn.delete(servername.toLowerCase())) this.changed();
+  }
+
+  /** Everything current, for workers that answer challenges for the primary. */
+  snapshot(): { http01: Record<string, string>; tlsAlpn01: Record<string, AlpnCertificate> } {
+    return { http01: Object.fromEntries(this.tokens), tlsAlpn01: Object.fromEntries(this.alpn) };
+  }
+
+  /** Called after every change (to forward them to workers). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure is its own; the registry stays consistent.
+      }
+    }
+  }
+}
