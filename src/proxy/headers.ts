@@ -7,9 +7,11 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trail
 const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
 // Set by berth on every request (from the client's values only when it is trusted).
 const OWN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id', 'x-forwarded-prefix']);
-// Other spellings of "how the client came in" and path overrides (X-Original-URL) that apps and
-// frameworks believe: only a trusted proxy may send them.
-const TRUSTED_ONLY = new Set(['forwarded', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-forwarded-server', 'x-url-scheme', 'front-end-https', 'x-original-url', 'x-rewrite-url']);
+// Other spellings of "who the client is and how it came in", and path overrides (X-Original-URL),
+// that apps and frameworks believe: only a trusted proxy may send them. Every X-Forwarded-* and
+// X-Original-* is such a header too (Traefik's -Uri, oauth2-proxy's -User, Envoy's -Client-Cert).
+const TRUSTED_ONLY = new Set(['forwarded', 'x-url-scheme', 'front-end-https', 'x-rewrite-url', 'true-client-ip', 'x-client-ip', 'client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'x-host']);
+const TRUSTED_ONLY_PREFIXES = ['x-forwarded-', 'x-original-'];
 // Framing is berth's to decide (see framingHeaders); Expect was answered by berth itself.
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'expect']);
 const REQUEST_ID = /^[\w.:@=+/-]{1,200}$/;
@@ -50,7 +52,7 @@ export function upstreamRequestHeaders(
     // HTTP/2 pseudo-headers (:method, :authority...) are the request line, not headers.
     if (HOP_BY_HOP_SET.has(name) || OWN.has(name) || FRAMING.has(name) || name.charCodeAt(0) === 0x3a) continue;
     if (named !== null && named.has(name) && !PROTECTED.has(name)) continue;
-    if (!client.trusted && TRUSTED_ONLY.has(name)) continue;
+    if (!client.trusted && (TRUSTED_ONLY.has(name) || TRUSTED_ONLY_PREFIXES.some((prefix) => name.startsWith(prefix)))) continue;
     // httpoxy: CGI turns `Proxy:` into HTTP_PROXY; no Proxy-* header is end-to-end.
     if (name.startsWith('proxy') && (name.length === 5 || name.charCodeAt(5) === 0x2d)) continue;
     if (!policy.keepUnderscores && name.includes('_')) continue;

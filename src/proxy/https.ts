@@ -24,6 +24,7 @@ export interface HttpsOptions {
 
 export interface HttpsHandlers {
   request(req: IncomingMessage, res: ServerResponse): void;
+  checkContinue(req: IncomingMessage, res: ServerResponse): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   clientError(error: Error, socket: Duplex): void;
 }
@@ -70,6 +71,7 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
   // the header and request timers on 'listening': slowloris must meet them over TLS too.
   tlsServer.emit('listening');
   tlsServer.on('request', handlers.request);
+  tlsServer.on('checkContinue', handlers.checkContinue);
   tlsServer.on('upgrade', handlers.upgrade);
   tlsServer.on('clientError', handlers.clientError);
   // A handshake that fails (plain HTTP on the TLS port, a bad hello) only ends its connection.

@@ -15,6 +15,12 @@ interface Lane {
   readonly waiting: Array<[http.IncomingMessage, http.ServerResponse]>;
 }
 
+/** Whether the response said Connection: close (berth's refusals, or the client asked). */
+function endsConnection(res: http.ServerResponse): boolean {
+  // Node marks such a response `_last` when it writes its head; no public property says it.
+  return (res as { _last?: boolean })._last === true;
+}
+
 /**
  * Wraps a request handler so that each connection's requests run in order, one at a time.
  * `onDropped` hears of every request that waited and was never started because its client left.
@@ -31,8 +37,9 @@ export function oneAtATime(handler: Handler, onDropped: (req: http.IncomingMessa
     lane.busy = true;
     res.once('close', () => {
       lane.busy = false;
-      // The response may close with its connection, before the connection's own close event.
-      if (socket.destroyed) drop(lane);
+      // The response may close with its connection, before the connection's own close event; and
+      // one that ends its connection (a refusal, Connection: close) leaves nothing after it to serve.
+      if (socket.destroyed || endsConnection(res)) drop(lane);
       if (lane.closed) return;
       const next = lane.waiting.shift();
       if (lane.waiting.length === PAUSE_AT - 1) socket.resume();
@@ -49,6 +56,8 @@ export function oneAtATime(handler: Handler, onDropped: (req: http.IncomingMessa
       lanes.set(socket, (lane = created));
       socket.once('close', () => drop(created));
     }
+    // Bytes after a response that ended the connection are never served, whatever they hold.
+    if (lane.closed) return onDropped(req);
     if (!lane.busy) return run(lane, socket, req, res);
     lane.waiting.push([req, res]);
     if (lane.waiting.length === PAUSE_AT) socket.pause();

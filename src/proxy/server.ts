@@ -85,6 +85,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const started = observer ? performance.now() : 0;
     if (options.challenges && answerChallenge(req, res, options.challenges)) return;
     const decision = decide(store.current, factsOf(req), policy);
+    // Expect: 100-continue: the client sends its body only for a request berth will forward.
+    if (expectsContinue.has(req) && decision.kind === 'forward') res.writeContinue();
     const exchange: Exchange = { endpoint: decision.kind === 'forward' ? decision.endpoint : null, requestId: null };
     if (observer) report(observer, req, res, decision, exchange, started);
     if (decision.kind === 'refuse') return sendRefusal(res, decision.status, decision.detail, decision.code, isHttp2(req));
@@ -107,6 +109,12 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   // HTTP/2 streams are concurrent by design; HTTP/1.1 requests of a connection take turns.
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => (isHttp2(req) ? handle(req, res) : inTurn(req, res));
   server.on('request', onRequest);
+  const expectsContinue = new WeakSet<http.IncomingMessage>();
+  const onCheckContinue = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    expectsContinue.add(req);
+    onRequest(req, res);
+  };
+  server.on('checkContinue', onCheckContinue);
 
   /** The route a request would have matched, for counting one that was never served. */
   function routeHostOf(req: http.IncomingMessage): string | null {
@@ -145,6 +153,10 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   const onClientError = (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
+    // Bytes after a request that said Connection: close are not a request: its answer still goes out.
+    if (error.code === 'HPE_CLOSED_CONNECTION') return;
+    // A request whose answer has begun (a refusal of its head, say) gets no second one.
+    if ((socket as { _httpMessage?: http.ServerResponse })._httpMessage?.headersSent) return void socket.end();
     socket.end(`${statusLine(clientErrorStatus(error.code, error.rawPacket))}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
   server.on('clientError', onClientError);
@@ -160,7 +172,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
           keepAliveTimeoutMs: options.idleTimeoutMs,
           maxHeadersCount: MAX_REQUEST_HEADERS + 1,
         },
-        { request: onRequest as HttpsHandlers['request'], upgrade: onUpgrade, clientError: onClientError as HttpsHandlers['clientError'] },
+        { request: onRequest as HttpsHandlers['request'], checkContinue: onCheckContinue as HttpsHandlers['request'], upgrade: onUpgrade, clientError: onClientError as HttpsHandlers['clientError'] },
       )
     : null;
   if (observer && https) {

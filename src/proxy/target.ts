@@ -8,10 +8,14 @@ export const MAX_TARGET_LENGTH = 8192;
 
 export type RequestTarget = { ok: true; host: string; path: string; query: string } | { ok: false; status: 400 | 414; code: string; detail: string };
 
-// RFC 3986 host (IP-literal, IPv4 or reg-name, pct-encoded allowed) and an optional port: no userinfo.
-const HOST_VALUE = /^(?:\[[0-9a-f:.]+\]|(?:[a-z0-9._~!$&'()*+,;=-]|%[0-9a-f]{2})*)(?::\d*)?$/i;
+// A host berth can route: an IP literal, or dot-separated labels (no empty one, an optional
+// trailing dot), then an optional port. RFC 3986 allows more (`,;!$&'()*+=`, pct-encoding), but a
+// Host like `evil.example,a.site.test` is one name to berth and another to the app that splits it.
+const HOST_VALUE = /^(?:|\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?)(?::\d*)?$/i;
 // Neither may appear in a request-target (RFC 9112 3.2): WHATWG URL parsers read `\` as `/`.
 const FORBIDDEN_IN_TARGET = /[\\#]/;
+// `..;/` and `.;/`: Tomcat, Jetty and older Spring drop the `;...` and then climb, out of the route.
+const MATRIX_DOT_SEGMENT = /\/(?:\.|%2e){1,2};/i;
 
 const refuse = (status: 400 | 414, code: string, detail: string): RequestTarget => ({ ok: false, status, code, detail });
 
@@ -25,6 +29,7 @@ export function requestTarget(url: string, hostHeaders: readonly string[]): Requ
   if (hostHeaders.length > 1) return refuse(400, Codes.requestHost, 'The request has more than one Host header.');
   if (hostHeaders.length === 1 && !HOST_VALUE.test(hostHeaders[0]!.trim())) return refuse(400, Codes.requestHost, 'The Host header is not a host with an optional port.');
   if (FORBIDDEN_IN_TARGET.test(url)) return refuse(400, Codes.requestTarget, 'The request target holds a backslash or a fragment.');
+  if (MATRIX_DOT_SEGMENT.test(url.split('?')[0]!)) return refuse(400, Codes.requestTarget, 'The request target holds a dot segment with parameters (..;).');
   let host = normalizeRequestHost(hostHeaders[0]);
   let target = url;
   const absolute = /^https?:\/\/([^/?]*)(.*)$/i.exec(url);

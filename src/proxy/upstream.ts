@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Endpoint } from '../routes/types.js';
 import { framingHeaders, type Framing } from './headers.js';
-import { CONNECT_TIMEOUT, UPSTREAM_TIMEOUT } from './upstream-errors.js';
+import { CONNECT_TIMEOUT, UNASKED_UPGRADE, UPSTREAM_TIMEOUT } from './upstream-errors.js';
 
 export interface UpstreamHead {
   readonly method: string;
@@ -52,6 +52,7 @@ export function sendUpstream(
 ): void {
   let failed = false;
   let abandoned = false;
+  let answered = false;
   const fail = (error: Error) => {
     // A failure that follows the client's leaving is berth's own abort, not the upstream's fault.
     if (failed || abandoned) return;
@@ -87,6 +88,15 @@ export function sendUpstream(
     if (res.headersSent) res.destroy();
     else fail(error);
   });
+  // A 101 berth did not ask for: Node would drop the socket without a word, leaving the client waiting.
+  upstream.once('upgrade', (_answer, socket) => {
+    socket.destroy();
+    fail(Object.assign(new Error('the upstream switched protocols on a plain request'), { code: UNASKED_UPGRADE }));
+  });
+  // Whatever else ends the request before an answer, the client hears of it.
+  upstream.once('close', () => {
+    if (!answered) fail(Object.assign(new Error('the upstream closed before answering'), { code: 'ECONNRESET' }));
+  });
   // A client that leaves takes its upstream request with it.
   res.once('close', () => {
     if (res.writableFinished) return;
@@ -99,6 +109,7 @@ export function sendUpstream(
   });
 
   upstream.once('response', (answer) => {
+    answered = true;
     // A response cut short upstream must be cut short for the client too, not left hanging.
     answer.once('close', () => {
       if (!answer.complete) res.destroy();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSyncedBerth, type RunningBerth } from '../support/berth.js';
-import { converse } from '../support/raw-client.js';
+import { converse } from '../support/raw.js';
 import { header, startRecordingOrigin, type RecordingOrigin } from '../support/recording-origin.js';
 
 const HOST = 'Host: echo.test\r\n';

@@ -164,6 +164,10 @@ describe('differential framing through berth', () => {
     ['/status/x?a=%2F', 200, '/health/x?a=%2F'],
     ['/status', 200, '/health/'],
     ['/public/%7Euser?', 200, '/public/%7Euser?'],
+    ['/status/..;/admin', 400, null],
+    ['/status/%2e%2e;/x', 400, null],
+    ['/public/.;/x', 400, null],
+    ['/public/a;b=1/c', 200, '/public/a;b=1/c'],
   ];
   for (const [target, status, forwarded] of paths) {
     it(`answers ${target} with ${status}${forwarded ? ` and forwards ${forwarded}` : ' and forwards nothing'}`, async () => {
@@ -185,8 +189,29 @@ describe('differential framing through berth', () => {
     assertNothingElse(1);
   });
 
+  it('sends no 100 Continue for a request it refuses, and one for a request it forwards', async () => {
+    const expect = (host: string) => `PUT /%2f HTTP/1.1\r\nHost: ${host}\r\nX-Test-Id: continue\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`;
+    assert.deepEqual((await converse(berth.proxyPort, expect('echo.test'), ['PUT'])).responses.map((r) => r.status), [400]);
+    assert.deepEqual((await converse(berth.proxyPort, expect('nowhere.test'), ['PUT'])).responses.map((r) => r.status), [404]);
+    assertNothingElse(0);
+  });
+
+  it('answers a request once, even when its body is then unreadable', async () => {
+    const raw = 'POST / HTTP/1.1\r\nHost: echo.test\r\nTransfer-Encoding: chunked;x=1\r\n\r\n0\r\n\r\n';
+    const { responses, closed } = await converse(berth.proxyPort, raw, ['POST', 'POST']);
+    assert.equal(responses.length, 1, `one answer: ${responses.map((r) => r.status).join(', ')}`);
+    assert.equal(closed, true);
+  });
+
+  it('answers a Connection: close request even when more bytes follow it', async () => {
+    const raw = 'GET / HTTP/1.1\r\nHost: echo.test\r\nX-Test-Id: close\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\nHost: echo.test\r\n\r\n';
+    const { responses } = await converse(berth.proxyPort, raw, ['GET', 'GET']);
+    assert.deepEqual(responses.map((r) => r.status), [200]);
+    assertNothingElse(1);
+  });
+
   it('refuses a Host that is not host[:port] and never forwards it', async () => {
-    for (const host of ['echo.test:@evil.test', 'echo.test:80:80', 'echo.test/x', 'user@echo.test', 'echo test']) {
+    for (const host of ['echo.test:@evil.test', 'echo.test:80:80', 'echo.test/x', 'user@echo.test', 'echo test', 'evil.test,echo.test', 'evil.test;echo.test', '.echo.test', 'echo..test']) {
       const { responses } = await converse(berth.proxyPort, `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Test-Id: host\r\n\r\n`, ['GET']);
       assert.equal(responses[0]?.status, 400, host);
     }
