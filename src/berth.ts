@@ -8,10 +8,13 @@ import { createAccessLog } from './proxy/access-log.js';
 import { combineObservers, type ProxyObserver } from './proxy/observer.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import type { RouteStore } from './routes/store.js';
+import { startCertificates, type RunningCertificates } from './certs/start.js';
 import { createSources } from './sources.js';
 
 export interface Berth {
   readonly proxyPort: number;
+  /** Null when HTTPS is off. */
+  readonly httpsPort: number | null;
   readonly adminPort: number;
   /** Graceful stop: no new connections, in-flight requests get `shutdownTimeout` to finish. */
   stop(): Promise<void>;
@@ -26,33 +29,49 @@ export async function startBerth(config: Config, logger: Logger): Promise<Berth>
     logger.info('first sync of every source done; ready');
   });
 
-  const metrics = createMetrics(store, docker);
-  const proxy = createProxy(config, store, logger, metrics.observer);
-  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers: null, logger: logger.child({ component: 'admin' }) });
+  const tls = config.httpsPort === null ? null : await startCertificates(config, store, logger);
+  const metrics = createMetrics(store, docker, tls ? () => tls.certificates.statuses(store) : null);
+  const proxy = createProxy(config, store, logger, metrics.observer, tls);
+  const admin = createAdminServer({
+    store,
+    docker,
+    file,
+    metrics,
+    certificates: tls ? () => tls.certificates.statuses(store) : null,
+    isReady: () => ready,
+    token: config.adminToken,
+    workers: null,
+    logger: logger.child({ component: 'admin' }),
+  });
 
   // Listen first: the admin API reports "starting" while the first sync runs.
   const proxyPort = await listen(proxy.server, proxyTarget(config), logger);
+  const httpsPort = proxy.httpsServer ? await listen(proxy.httpsServer, httpsTarget(config), logger) : null;
   const adminPort = await listen(admin.server, adminTarget(config), logger);
   logger.info({ listener: 'proxy', port: proxyPort }, 'listening');
+  if (httpsPort !== null) logger.info({ listener: 'https', port: httpsPort }, 'listening');
   logger.info({ listener: 'admin', address: config.adminAddr.host, port: adminPort }, 'listening');
   await sources.start();
 
   return {
     proxyPort,
+    httpsPort,
     adminPort,
     async stop() {
       await sources.stop();
       admin.close();
       await proxy.shutdown(config.shutdownTimeout);
+      await tls?.stop();
     },
   };
 }
 
 export const proxyTarget = (config: Config): ListenTarget => ({ port: config.httpPort, host: undefined, setting: 'http-port' });
+export const httpsTarget = (config: Config): ListenTarget => ({ port: config.httpsPort ?? 0, host: undefined, setting: 'https-port' });
 export const adminTarget = (config: Config): ListenTarget => ({ port: config.adminAddr.port, host: config.adminAddr.host, setting: 'admin-addr' });
 
 /** The proxy listener with the access log and metrics the settings ask for. */
-export function createProxy(config: Config, store: RouteStore, logger: Logger, metrics: ProxyObserver): ProxyServer {
+export function createProxy(config: Config, store: RouteStore, logger: Logger, metrics: ProxyObserver, tls: Pick<RunningCertificates, 'certificates' | 'challenges'> | null = null): ProxyServer {
   const accessLog = config.accessLog ? [createAccessLog(logger.child({ component: 'access' }), config.accessLogSample)] : [];
   return createProxyServer({
     store,
@@ -67,5 +86,6 @@ export function createProxy(config: Config, store: RouteStore, logger: Logger, m
     requestTimeoutMs: config.requestTimeout,
     websocketIdleMs: config.websocketIdleTimeout,
     idleTimeoutMs: config.idleTimeout,
+    ...(tls && config.httpsPort !== null ? { https: { port: config.httpsPort, certificates: tls.certificates }, challenges: tls.challenges } : {}),
   });
 }

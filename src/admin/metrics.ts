@@ -1,5 +1,6 @@
 // Prometheus metrics: traffic counted as it happens, state (routes, Docker) read when scraped.
 // With --workers, each worker counts its own traffic and the primary adds them up.
+import type { CertificateStatus } from '../certs/types.js';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DockerProvider } from '../docker/provider.js';
 import type { ProxyObserver } from '../proxy/observer.js';
@@ -11,10 +12,14 @@ export interface Metrics {
 }
 
 /** One process serving traffic and watching sources. */
-export function createMetrics(store: RouteStore, docker: DockerProvider | null): Metrics & { observer: ProxyObserver } {
+/** Per host, what certificate is served and when it ends (null without HTTPS). */
+export type CertificateStatuses = (() => readonly CertificateStatus[]) | null;
+
+export function createMetrics(store: RouteStore, docker: DockerProvider | null, certificates: CertificateStatuses = null): Metrics & { observer: ProxyObserver } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'berth_' });
   stateMetrics(registry, store, docker);
+  if (certificates) certificateMetrics(registry, certificates);
   return { observer: trafficMetrics(registry), contentType: registry.contentType, render: () => registry.metrics() };
 }
 
@@ -75,6 +80,22 @@ function trafficMetrics(registry: Registry): ProxyObserver {
     connections: (delta) => connections.inc(delta),
     websockets: (delta) => websockets.inc(delta),
   };
+}
+
+function certificateMetrics(registry: Registry, certificates: () => readonly CertificateStatus[]): void {
+  new Gauge({
+    name: 'berth_certificate_expiry_seconds',
+    help: 'Seconds until the certificate served for a host ends (negative: ended), by host and source',
+    labelNames: ['host', 'source'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const now = Date.now();
+      for (const status of certificates()) {
+        if (status.notAfter !== null) this.set({ host: status.host, source: status.source }, Math.round((Date.parse(status.notAfter) - now) / 1000));
+      }
+    },
+  });
 }
 
 function stateMetrics(registry: Registry, store: RouteStore, docker: DockerProvider | null): void {

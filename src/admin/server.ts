@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Logger } from 'pino';
+import type { CertificateStatus } from '../certs/types.js';
 import type { DockerProvider } from '../docker/provider.js';
 import type { RoutesFileProvider } from '../file/provider.js';
 import { Codes } from '../errors.js';
@@ -20,6 +21,8 @@ export interface AdminOptions {
   /** Null without --routes-file. */
   readonly file: RoutesFileProvider | null;
   readonly metrics: Metrics;
+  /** Per host of an HTTPS route or a folder certificate; null without HTTPS. */
+  readonly certificates?: (() => readonly CertificateStatus[]) | null;
   /** Whether the first sync of every source is done. */
   readonly isReady: () => boolean;
   /** When set, every endpoint but /healthz and /readyz asks for it as a bearer token. */
@@ -62,6 +65,7 @@ export function createAdminServer(options: AdminOptions): AdminServer {
     '/api/containers': () => ({ status: 200, body: { containers: containers() } }),
     '/api/status': () => ({ status: 200, body: status() }),
     '/api/changes': () => ({ status: 200, body: { changes: changes() } }),
+    '/api/certificates': () => ({ status: 200, body: { https: options.certificates != null, certificates: options.certificates?.() ?? [] } }),
   };
 
   const endpoints = [...Object.keys(api), '/api/stream', '/metrics', '/'];

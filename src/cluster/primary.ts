@@ -99,6 +99,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
 
   return {
     proxyPort,
+    httpsPort: null,
     adminPort,
     async stop() {
       stopping = true;

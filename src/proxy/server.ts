@@ -56,6 +56,7 @@ export interface ProxyServer {
 
 export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const { store, logger, observer } = options;
+  // The HTTPS port is known for sure once its listener is bound (port 0 picks one).
   const policy = { allowEncoded: options.allowEncoded, httpsPort: options.https?.port ?? null };
   const forwarder = createForwarder({
     connectTimeoutMs: options.connectTimeoutMs,
@@ -223,6 +224,11 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     if (endpoint.upstreamHost) headers.host = authorityOf(endpoint);
     return headers;
   }
+
+  https?.server.on('listening', () => {
+    const address = https.server.address();
+    if (address && typeof address === 'object' && options.https?.port === 0) policy.httpsPort = address.port;
+  });
 
   return {
     server,
