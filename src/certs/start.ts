@@ -28,7 +28,7 @@ export async function startCertificates(config: Config, store: RouteStore, logge
   const acme =
     config.acmeEmail === null
       ? null
-      : new AcmeManager({ directoryUrl: acmeDirectoryUrl(config.acmeCa), email: config.acmeEmail, storageDir: join(storage, 'acme'), challenges, logger: log.child({ component: 'acme' }) });
+      : new AcmeManager({ directoryUrl: acmeDirectoryUrl(config.acmeCa), email: config.acmeEmail, storageDir: join(storage, 'acme'), challenges, challengeOrder: config.acmeChallenges, logger: log.child({ component: 'acme' }) });
   await folder?.start();
   await acme?.start();
   const certificates = new Certificates({ defaultEntry: fallback.entry, folder, acme, challenges, logger: log });

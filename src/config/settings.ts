@@ -42,6 +42,15 @@ function parseEncodedSet(raw: string): Parsed<ReadonlySet<EncodedChar>> {
   return parsed.ok ? { ok: true, value: new Set(parsed.value) } : { ok: false, problem: `"${parsed.unknown.join(', ')}" is not one of ${ENCODED_CHARS.join(', ')}` };
 }
 
+const CHALLENGES = ['http-01', 'tls-alpn-01'] as const;
+
+function parseChallenges(raw: string): Parsed<ReadonlyArray<(typeof CHALLENGES)[number]>> {
+  const names = raw.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !(CHALLENGES as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) return { ok: false, problem: `"${raw}" is not a list of ${CHALLENGES.join(', ')}` };
+  return { ok: true, value: [...new Set(names)] as Array<(typeof CHALLENGES)[number]> };
+}
+
 export const settings = {
   httpPort: setting({ flag: 'http-port', help: 'port the proxy listens on (all interfaces)', default: fixed('80'), parse: parsePort }),
   httpsPort: setting({ flag: 'https-port', help: 'port of the HTTPS listener (HTTP/2 and HTTP/1.1); unset: no HTTPS', default: fixed(null), parse: parsePort, optional: true }),
@@ -55,6 +64,12 @@ export const settings = {
   }),
   acmeEmail: setting({ flag: 'acme-email', help: 'contact of the ACME account; set it to order certificates for HTTPS routes', default: fixed(null), parse: parseText, optional: true }),
   acmeCa: setting({ flag: 'acme-ca', help: 'ACME directory URL; "staging" for Let\'s Encrypt\'s staging', default: fixed('https://acme-v02.api.letsencrypt.org/directory'), parse: parseText }),
+  acmeChallenges: setting({
+    flag: 'acme-challenges',
+    help: 'ACME challenge types in the order berth offers them: http-01 (on the HTTP port), tls-alpn-01 (on the HTTPS port)',
+    default: fixed('http-01,tls-alpn-01'),
+    parse: parseChallenges,
+  }),
   acmeStorage: setting({ flag: 'acme-storage', help: 'folder for the ACME account, certificates and the default certificate (files 0600)', default: fixed('berth-data'), parse: parseText }),
   adminAddr: setting({ flag: 'admin-addr', help: 'address of the admin API (health, routes, containers)', default: fixed('127.0.0.1:8081'), parse: parseListenAddress }),
   adminToken: setting({
