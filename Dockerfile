@@ -28,8 +28,14 @@ RUN npm run build
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     BERTH_HTTP_PORT=80 \
+    BERTH_HTTPS_PORT=443 \
+    BERTH_ACME_STORAGE=/data \
     BERTH_ADMIN_ADDR=127.0.0.1:8081 \
     BERTH_SHUTDOWN_TIMEOUT=8s
+# BERTH_HTTPS_PORT=443: the image serves HTTPS too (routes opt in with berth.tls=true); certificates
+# come from --certs-dir or, with BERTH_ACME_EMAIL set, from Let's Encrypt. /data keeps the ACME
+# account, the certificates and the default certificate: give it a volume, or every re-creation
+# of the container orders again (and Let's Encrypt allows 5 duplicate certificates a week).
 # BERTH_ADMIN_ADDR: the admin API stays on loopback inside the container. Read it with
 # `docker exec berth node -e "fetch('http://127.0.0.1:8081/api/routes')..."`, or set
 # BERTH_ADMIN_ADDR=0.0.0.0:8081 with BERTH_ADMIN_TOKEN and publish it to 127.0.0.1 only. Change it
@@ -52,7 +58,8 @@ COPY --from=build /app/dist/src ./dist/src
 # Port 80 needs no privilege either way: Docker lets containers bind low ports
 # (net.ipv4.ip_unprivileged_port_start=0), except with --network host.
 
-EXPOSE 80
+EXPOSE 80 443
+VOLUME ["/data"]
 # berth stops accepting on SIGTERM, lets in-flight requests finish (BERTH_SHUTDOWN_TIMEOUT), exits 0.
 # node runs as PID 1 and handles SIGTERM and SIGINT itself. Its only children are the --workers
 # processes, which it waits for itself: nothing is left for an init to reap.
