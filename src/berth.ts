@@ -38,6 +38,7 @@ export async function startBerth(config: Config, logger: Logger): Promise<Berth>
     file,
     metrics,
     certificates: tls ? () => tls.certificates.statuses(store) : null,
+    ...(tls ? { onCertificatesChange: (listener: () => void) => tls.certificates.onChange(listener) } : {}),
     isReady: () => ready,
     token: config.adminToken,
     workers: null,

@@ -23,6 +23,8 @@ export interface AdminOptions {
   readonly metrics: Metrics;
   /** Per host of an HTTPS route or a folder certificate; null without HTTPS. */
   readonly certificates?: (() => readonly CertificateStatus[]) | null;
+  /** Told when a certificate is issued, renewed, added or removed. */
+  readonly onCertificatesChange?: (listener: () => void) => void;
   /** Whether the first sync of every source is done. */
   readonly isReady: () => boolean;
   /** When set, every endpoint but /healthz and /readyz asks for it as a bearer token. */
@@ -54,7 +56,14 @@ export function createAdminServer(options: AdminOptions): AdminServer {
     ...(options.workers ? { workers: options.workers() } : {}),
   });
   const containers = () => docker?.containers ?? [];
-  const stream = createSnapshotStream(() => ({ status: status(), ...routesView(store.current, store.conflicts), containers: containers(), changes: changes() }));
+  const stream = createSnapshotStream(() => ({
+    status: status(),
+    ...routesView(store.current, store.conflicts),
+    containers: containers(),
+    changes: changes(),
+    certificates: options.certificates?.() ?? null,
+  }));
+  options.onCertificatesChange?.(() => stream.changed());
   store.onChange(() => stream.changed());
   docker?.onUpdate(() => stream.changed());
 

@@ -10,6 +10,9 @@ import { loadDefaultCertificate } from './default.js';
 import { CertificateFolder } from './folder.js';
 import { Certificates } from './service.js';
 
+// acme-client waits 5 s before its first look at a pending challenge; a CA usually decides in one.
+const ACME_POLL = { attempts: 12, minMs: 1000, maxMs: 30_000 };
+
 export interface RunningCertificates {
   readonly certificates: Certificates;
   readonly challenges: ChallengeRegistry;
@@ -28,7 +31,7 @@ export async function startCertificates(config: Config, store: RouteStore, logge
   const acme =
     config.acmeEmail === null
       ? null
-      : new AcmeManager({ directoryUrl: acmeDirectoryUrl(config.acmeCa), email: config.acmeEmail, storageDir: join(storage, 'acme'), challenges, challengeOrder: config.acmeChallenges, logger: log.child({ component: 'acme' }) });
+      : new AcmeManager({ directoryUrl: acmeDirectoryUrl(config.acmeCa), email: config.acmeEmail, storageDir: join(storage, 'acme'), challenges, challengeOrder: config.acmeChallenges, poll: ACME_POLL, logger: log.child({ component: 'acme' }) });
   await folder?.start();
   await acme?.start();
   const certificates = new Certificates({ defaultEntry: fallback.entry, folder, acme, challenges, logger: log });

@@ -77,6 +77,9 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
   // A handshake that fails (plain HTTP on the TLS port, a bad hello) only ends its connection.
   tlsServer.on('tlsClientError', (_error, socket) => socket.destroy());
   tlsServer.on('sessionError', () => {});
+  // An HTTP/2 connection with no frames either way for the idle time is closed gracefully (GOAWAY:
+  // streams under way finish), as an idle HTTP/1.1 keep-alive connection is.
+  tlsServer.on('session', (session: http2.ServerHttp2Session) => session.setTimeout(options.keepAliveTimeoutMs, () => session.close()));
 
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     socket.on('error', () => socket.destroy());

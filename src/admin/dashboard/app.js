@@ -263,6 +263,7 @@ function render(snapshot) {
   drawPart('routes', snapshot.routes, drawRoutes);
   drawPart('containers', snapshot.containers, drawContainers);
   drawPart('routes-file', snapshot.status?.routesFile ?? null, drawRoutesFile);
+  drawPart('certificates', snapshot.certificates ?? null, drawCertificates);
   drawPart('changes', snapshot.changes, drawChanges);
   drawAttention(snapshot);
   document.title = titleFor(snapshot);
@@ -500,6 +501,34 @@ function drawRoutesFile(file) {
 }
 
 // ---- changes
+
+// ---- certificates
+
+/** Null when HTTPS is off: the section stays hidden. */
+function drawCertificates(certificates) {
+  byTestId('certificates-section').hidden = certificates === null;
+  if (certificates === null) return;
+  byTestId('certificate-count').textContent = String(certificates.length);
+  byTestId('certificates').replaceChildren(...certificates.map(certificateRow));
+}
+
+function certificateRow(certificate) {
+  const source = h('span', { className: 'source', text: certificate.source });
+  setTone(source, certificate.source === 'default' ? 'warn' : 'ok');
+  const acme = certificate.lastError
+    ? h('span', {}, h('code', { className: 'code', text: certificate.lastError.code }), certificate.nextTryAt ? ` next try ${new Date(certificate.nextTryAt).toLocaleString()}` : '')
+    : certificate.renewAt
+      ? `renews ${new Date(certificate.renewAt).toLocaleDateString()}`
+      : '';
+  return h(
+    'tr',
+    { testid: 'certificate', data: { host: certificate.host, source: certificate.source } },
+    h('td', {}, h('span', { className: 'host', text: certificate.host })),
+    h('td', {}, source, certificate.issuer ? h('div', { className: 'meta', text: certificate.issuer }) : null),
+    h('td', { text: certificate.notAfter ? new Date(certificate.notAfter).toLocaleDateString() : '' }),
+    h('td', {}, acme),
+  );
+}
 
 function drawChanges(changes) {
   byTestId('changes-empty').hidden = changes.length > 0;
