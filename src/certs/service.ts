@@ -66,6 +66,11 @@ export class Certificates {
     return this.index.contextFor(servername);
   }
 
+  /** The default certificate, for clients that send no server name. */
+  fallback(): { certPem: string; keyPem: string } {
+    return { certPem: this.options.defaultEntry.certPem, keyPem: this.options.defaultEntry.keyPem };
+  }
+
   /** The tls-alpn-01 certificate for a name being validated, made into a context once. */
   challengeContextFor(servername: string): SecureContext | undefined {
     const challenge = this.options.challenges.tlsAlpn01(servername);

@@ -1,6 +1,7 @@
 // The HTTPS listener: a front door that reads each ClientHello first (ALPN acme-tls/1 gets the
-// ACME challenge certificate and nothing else), then one HTTP/2 server with HTTP/1.1 fallback
-// that picks the certificate by SNI and serves requests with the same handlers as plain HTTP.
+// ACME challenge certificate and nothing else), then an HTTP/2 server with HTTP/1.1 fallback that
+// picks the certificate by SNI (a second one serves clients without SNI the default certificate),
+// both serving requests with the same handlers as plain HTTP.
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -12,6 +13,8 @@ import { readClientHello } from '../tls/client-hello.js';
 export interface HttpsOptions {
   /** The certificate for a server name (undefined: the client sent none). */
   contextFor(servername: string | undefined): tls.SecureContext;
+  /** The default certificate, for clients that send no server name. */
+  fallback(): { readonly certPem: string; readonly keyPem: string };
   /** The tls-alpn-01 challenge certificate for a name under validation, if any. */
   challengeContextFor(servername: string): tls.SecureContext | undefined;
   /** Longest wait for a ClientHello, then for the rest of the handshake. */
@@ -32,7 +35,8 @@ export interface HttpsHandlers {
 export interface HttpsListener {
   /** What listens on the HTTPS port. */
   readonly server: net.Server;
-  readonly tlsServer: http2.Http2SecureServer;
+  /** Closes the TLS servers behind the front door (the front door closes with `server`). */
+  close(): void;
   closeIdleConnections(): void;
   closeAllConnections(): void;
 }
@@ -41,11 +45,8 @@ const ALPN = ['h2', 'http/1.1'];
 
 export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandlers): HttpsListener {
   // No certificate of its own: beside an SNI one of another key type, OpenSSL may serve it instead
-  // (nodejs/node#54235); clients without SNI are given the default certificate below.
-  const tlsServer = http2.createSecureServer({
-    ...tlsServerOptions(),
-    allowHTTP1: true,
-    ALPNProtocols: ALPN,
+  // (nodejs/node#54235). Clients without SNI go to a second server that holds only the default.
+  const tlsServer = tlsServerFor(options, handlers, {
     SNICallback: (servername, done) => {
       let context: tls.SecureContext;
       try {
@@ -55,31 +56,16 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
       }
       done(null, context);
     },
-    handshakeTimeout: options.handshakeTimeoutMs,
   });
-  // Idle HTTP/2 sessions close like idle keep-alive connections.
-  tlsServer.setTimeout(options.keepAliveTimeoutMs);
-  // The HTTP/1.1 fallback reads these like an http.Server does.
-  Object.assign(tlsServer, {
-    headersTimeout: options.headersTimeoutMs,
-    requestTimeout: options.requestTimeoutMs,
-    keepAliveTimeout: options.keepAliveTimeoutMs,
-    maxHeadersCount: options.maxHeadersCount,
-    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
-  });
-  // It never listens itself (the front door hands it sockets), but its HTTP/1.1 fallback starts
-  // the header and request timers on 'listening': slowloris must meet them over TLS too.
-  tlsServer.emit('listening');
-  tlsServer.on('request', handlers.request);
-  tlsServer.on('checkContinue', handlers.checkContinue);
-  tlsServer.on('upgrade', handlers.upgrade);
-  tlsServer.on('clientError', handlers.clientError);
-  // A handshake that fails (plain HTTP on the TLS port, a bad hello) only ends its connection.
-  tlsServer.on('tlsClientError', (_error, socket) => socket.destroy());
-  tlsServer.on('sessionError', () => {});
-  // An HTTP/2 connection with no frames either way for the idle time is closed gracefully (GOAWAY:
-  // streams under way finish), as an idle HTTP/1.1 keep-alive connection is.
-  tlsServer.on('session', (session: http2.ServerHttp2Session) => session.setTimeout(options.keepAliveTimeoutMs, () => session.close()));
+  let withoutSni: http2.Http2SecureServer | null = null;
+  const servers = () => (withoutSni ? [tlsServer, withoutSni] : [tlsServer]);
+  const handshakeWithoutSni = (socket: net.Socket) => {
+    if (!withoutSni) {
+      const fallback = options.fallback();
+      withoutSni = tlsServerFor(options, handlers, { cert: fallback.certPem, key: fallback.keyPem });
+    }
+    withoutSni.emit('connection', socket);
+  };
 
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     socket.on('error', () => socket.destroy());
@@ -97,7 +83,7 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
       if (hello === 'invalid') return looksLikeHttp(received) ? refuseNonTls(socket) : void tlsServer.emit('connection', socket);
       const challenge = hello.serverName && hello.alpn.includes('acme-tls/1') ? options.challengeContextFor(hello.serverName) : undefined;
       if (challenge) return answerChallenge(socket, challenge);
-      if (hello.serverName === null) return handshakeWithoutSni(socket, options, tlsServer);
+      if (hello.serverName === null) return handshakeWithoutSni(socket);
       tlsServer.emit('connection', socket);
     };
     socket.on('data', onData);
@@ -105,31 +91,46 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
     socket.resume();
   });
 
+  type Closing = { closeIdleConnections?: () => void; closeAllConnections?: () => void };
   return {
     server,
-    tlsServer,
-    closeIdleConnections: () => (tlsServer as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.(),
-    closeAllConnections: () => (tlsServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(),
+    close: () => servers().forEach((each) => each.close()),
+    closeIdleConnections: () => servers().forEach((each) => (each as unknown as Closing).closeIdleConnections?.()),
+    closeAllConnections: () => servers().forEach((each) => (each as unknown as Closing).closeAllConnections?.()),
   };
 }
 
-/** No server name, so no SNICallback: the handshake is done here with the default certificate, then handed over. */
-function handshakeWithoutSni(socket: net.Socket, options: HttpsOptions, tlsServer: http2.Http2SecureServer): void {
-  let secureContext: tls.SecureContext;
-  try {
-    secureContext = options.contextFor(undefined);
-  } catch {
-    return void socket.destroy();
-  }
-  const timeoutMs = options.handshakeTimeoutMs;
-  const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ALPN, server: tlsServer });
-  secure.on('error', () => secure.destroy());
-  const timer = setTimeout(() => secure.destroy(), timeoutMs);
-  secure.once('secure', () => {
-    clearTimeout(timer);
-    tlsServer.emit('secureConnection', secure);
+/** One HTTP/2 server with HTTP/1.1 fallback, fed sockets by the front door, on berth's handlers. */
+function tlsServerFor(options: HttpsOptions, handlers: HttpsHandlers, certificates: Pick<http2.SecureServerOptions, 'SNICallback' | 'cert' | 'key'>): http2.Http2SecureServer {
+  const tlsServer = http2.createSecureServer({
+    ...tlsServerOptions(),
+    ...certificates,
+    allowHTTP1: true,
+    ALPNProtocols: ALPN,
+    handshakeTimeout: options.handshakeTimeoutMs,
   });
-  secure.once('close', () => clearTimeout(timer));
+  // The HTTP/1.1 fallback reads these like an http.Server does.
+  Object.assign(tlsServer, {
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    maxHeadersCount: options.maxHeadersCount,
+    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+  });
+  // It never listens itself (the front door hands it sockets), but its HTTP/1.1 fallback starts
+  // the header and request timers on 'listening': slowloris must meet them over TLS too.
+  tlsServer.emit('listening');
+  tlsServer.on('request', handlers.request);
+  tlsServer.on('checkContinue', handlers.checkContinue);
+  tlsServer.on('upgrade', handlers.upgrade);
+  tlsServer.on('clientError', handlers.clientError);
+  // A handshake that fails only ends its connection.
+  tlsServer.on('tlsClientError', (_error, socket) => socket.destroy());
+  tlsServer.on('sessionError', () => {});
+  // An HTTP/2 connection with no frames either way for the idle time is closed gracefully (GOAWAY:
+  // streams under way finish), as an idle HTTP/1.1 keep-alive connection is.
+  tlsServer.on('session', (session: http2.ServerHttp2Session) => session.setTimeout(options.keepAliveTimeoutMs, () => session.close()));
+  return tlsServer;
 }
 
 /** Plain HTTP sent to the HTTPS port gets a plain answer that says so, as nginx's 497 does. */

@@ -44,7 +44,7 @@ export interface ProxyServerOptions {
   readonly challenges?: ChallengeAnswers;
 }
 
-export type HttpsCertificates = Pick<HttpsOptions, 'contextFor' | 'challengeContextFor'>;
+export type HttpsCertificates = Pick<HttpsOptions, 'contextFor' | 'fallback' | 'challengeContextFor'>;
 
 export interface ProxyServer {
   readonly server: http.Server;
@@ -167,6 +167,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
         {
           contextFor: (servername) => options.https!.certificates.contextFor(servername),
           challengeContextFor: (servername) => options.https!.certificates.challengeContextFor(servername),
+          fallback: () => options.https!.certificates.fallback(),
           handshakeTimeoutMs: options.headerTimeoutMs,
           headersTimeoutMs: options.headerTimeoutMs,
           requestTimeoutMs: options.requestTimeoutMs,
@@ -237,7 +238,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       const closed = [new Promise<void>((resolve) => server.close(() => resolve()))];
       if (https) {
         closed.push(new Promise<void>((resolve) => https.server.close(() => resolve())));
-        https.tlsServer.close();
+        https.close();
         https.closeIdleConnections();
       }
       server.closeIdleConnections();
@@ -330,7 +331,8 @@ function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.Se
       status: res.headersSent ? res.statusCode : 499,
       code: decision.kind === 'refuse' ? decision.code : null,
       durationMs: performance.now() - started,
-      bytes: socket.bytesWritten - written,
+      // HTTP/2 streams share their session's socket: its count is not this response's (0 then).
+      bytes: isHttp2(req) ? 0 : socket.bytesWritten - written,
       upstream: endpoint ? `${endpoint.address}:${endpoint.port}` : null,
       container: endpoint?.container?.name ?? null,
       requestId: typeof requestId === 'string' ? requestId : null,

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { startBerth, type RunningBerth } from '../support/berth.js';
 import { cleanup, runHttpd, uniqueName } from '../support/docker.js';
 import { busyboxImage } from '../support/images.js';
@@ -188,6 +189,19 @@ describe('HTTPS with certificates from ACME and from a folder', () => {
     const { value: answer, ms } = await within(5_000, () => getHttps(httpsPort, 'chained.test', ca));
     assert.equal(answer.status, 200);
     assert.ok(ms < 2000, `served after ${Math.round(ms)} ms`);
+  });
+
+  it('gives a client that sends no server name the default certificate, and plain HTTP on the HTTPS port a 400 that says so', async () => {
+    const subject = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, rejectUnauthorized: false, ALPNProtocols: ['h2'] }, () => {
+        resolve(String(socket.getPeerCertificate().subject?.CN));
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(subject, 'berth-default');
+    const plain = await getPlain(httpsPort, 'file.berth.test');
+    assert.equal(plain.status, 400);
   });
 
   it('lists its certificates in /api/certificates and as an expiry metric', async () => {
