@@ -58,16 +58,29 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
     },
   });
   let withoutSni: http2.Http2SecureServer | null = null;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const track = (each: http2.Http2SecureServer) =>
+    each.on('session', (session: http2.ServerHttp2Session) => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+    });
+  track(tlsServer);
   const servers = () => (withoutSni ? [tlsServer, withoutSni] : [tlsServer]);
   const handshakeWithoutSni = (socket: net.Socket) => {
     if (!withoutSni) {
       const fallback = options.fallback();
       withoutSni = tlsServerFor(options, handlers, { cert: fallback.certPem, key: fallback.keyPem });
+      track(withoutSni);
     }
     withoutSni.emit('connection', socket);
   };
 
+  // Every connection, to end them all at the end of a graceful stop (TLS servers that never
+  // listened themselves track none).
+  const sockets = new Set<net.Socket>();
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let received = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), options.handshakeTimeoutMs);
@@ -91,12 +104,18 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
     socket.resume();
   });
 
-  type Closing = { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+  type Closing = { closeIdleConnections?: () => void };
   return {
     server,
     close: () => servers().forEach((each) => each.close()),
-    closeIdleConnections: () => servers().forEach((each) => (each as unknown as Closing).closeIdleConnections?.()),
-    closeAllConnections: () => servers().forEach((each) => (each as unknown as Closing).closeAllConnections?.()),
+    closeIdleConnections: () => {
+      for (const each of servers()) (each as unknown as Closing).closeIdleConnections?.();
+      // HTTP/2: GOAWAY, so streams under way finish and no new ones start.
+      for (const session of sessions) session.close();
+    },
+    closeAllConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
   };
 }
 
