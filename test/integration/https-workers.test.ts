@@ -82,18 +82,21 @@ describe('HTTPS with --workers 2 over http-01', () => {
     if (up) await rm(up.folder, { recursive: true, force: true });
   });
 
-  it('reports the HTTPS port the workers listen on', () => {
-    const line = up.berth.logs.find((l) => l.msg === 'listening' && l['listener'] === 'https');
-    assert.equal(line?.['port'], up.httpsPort);
+  it('reports the HTTPS port the workers listen on', async () => {
+    // The line follows the proxy's, which is all startBerth waits for.
+    const { value: line } = await within(2_000, async () => up.berth.logs.find((l) => l.msg === 'listening' && l['listener'] === 'https') ?? Promise.reject(new Error('no line yet')));
+    assert.equal(line['port'], up.httpsPort);
   });
 
-  it('obtains a certificate over http-01 answered by the workers, and serves it verified from every worker', async () => {
+  it('obtains a certificate over http-01 answered by the workers, serves it verified from every worker, and lists it in the primary', async () => {
     await within(30_000, () => getHttps(up.httpsPort, 'one.berth.test', up.root));
     await severalConnections(up.httpsPort, 'one.berth.test', up.root, 20);
     await within(2_000, async () => assert.ok(workersThatServed(up.berth, 'one.berth.test').size === 2, 'both workers served'));
     orderedAtFirstTry(up.berth);
     const { certificates } = await up.berth.admin<{ certificates: Array<{ host: string; source: string }> }>('/api/certificates');
     assert.equal(certificates.find((c) => c.host === 'one.berth.test')?.source, 'acme');
+    const metrics = await (await fetch(`http://127.0.0.1:${up.berth.adminPort}/metrics`)).text();
+    assert.match(metrics, /berth_certificate_expiry_seconds\{host="one.berth.test",source="acme"\} \d+/);
   });
 
   it('serves a certificate dropped in the folder from every worker within two seconds', async () => {
