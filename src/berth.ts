@@ -6,9 +6,10 @@ import type { Config } from './config/settings.js';
 import { listen, type ListenTarget } from './listen.js';
 import { createAccessLog } from './proxy/access-log.js';
 import { combineObservers, type ProxyObserver } from './proxy/observer.js';
-import { createProxyServer, type ProxyServer } from './proxy/server.js';
+import { createProxyServer, type HttpsCertificates, type ProxyServer } from './proxy/server.js';
 import type { RouteStore } from './routes/store.js';
-import { startCertificates, type RunningCertificates } from './certs/start.js';
+import { startCertificates } from './certs/start.js';
+import type { ChallengeAnswers } from './certs/types.js';
 import { createSources } from './sources.js';
 
 export interface Berth {
@@ -72,7 +73,7 @@ export const httpsTarget = (config: Config): ListenTarget => ({ port: config.htt
 export const adminTarget = (config: Config): ListenTarget => ({ port: config.adminAddr.port, host: config.adminAddr.host, setting: 'admin-addr' });
 
 /** The proxy listener with the access log and metrics the settings ask for. */
-export function createProxy(config: Config, store: RouteStore, logger: Logger, metrics: ProxyObserver, tls: Pick<RunningCertificates, 'certificates' | 'challenges'> | null = null): ProxyServer {
+export function createProxy(config: Config, store: RouteStore, logger: Logger, metrics: ProxyObserver, tls: { readonly certificates: HttpsCertificates; readonly challenges: ChallengeAnswers } | null = null): ProxyServer {
   const accessLog = config.accessLog ? [createAccessLog(logger.child({ component: 'access' }), config.accessLogSample)] : [];
   return createProxyServer({
     store,

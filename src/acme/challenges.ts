@@ -15,6 +15,7 @@ export class ChallengeRegistry implements ChallengeAnswers {
   private readonly tokens = new Map<string, string>();
   private readonly alpn = new Map<string, AlpnCertificate>();
   private readonly listeners = new Set<() => void>();
+  private holders: (() => Promise<void>) | null = null;
 
   http01(token: string): string | undefined {
     return this.tokens.get(token);
@@ -59,6 +60,20 @@ export class ChallengeRegistry implements ChallengeAnswers {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Declares who else answers challenges (the workers of --workers): `held()` then waits for them to
+   * hold what is current, since the CA may look as soon as it is told to, and a worker without the
+   * answer would fail the validation.
+   */
+  heldBy(holders: () => Promise<void>): void {
+    this.holders = holders;
+  }
+
+  /** Resolves once every listener that answers challenges holds the current ones; never rejects. */
+  held(): Promise<void> {
+    return this.holders ? this.holders().catch(() => {}) : Promise.resolve();
   }
 
   private changed(): void {

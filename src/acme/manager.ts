@@ -406,6 +406,8 @@ export class AcmeManager implements CertificateSource {
           const [alpnKey, alpnCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
           challenges.setTlsAlpn01(authz.identifier.value, { certPem: alpnCert.toString(), keyPem: alpnKey.toString() });
         } else throw new Error(`challenge type ${challenge.type} is not one berth answers`);
+        // acme-client tells the CA to validate once this returns: every listener must hold the answer by then.
+        await challenges.held();
       },
       challengeRemoveFn: async (authz, challenge) => {
         if (challenge.type === 'http-01') challenges.deleteHttp01(challenge.token);

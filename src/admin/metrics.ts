@@ -24,9 +24,10 @@ export function createMetrics(store: RouteStore, docker: DockerProvider | null, 
 }
 
 /** The primary of a cluster: its own state metrics, plus every worker's traffic added up. */
-export function createClusterMetrics(store: RouteStore, docker: DockerProvider | null): Metrics {
+export function createClusterMetrics(store: RouteStore, docker: DockerProvider | null, certificates: CertificateStatuses = null): Metrics {
   const registry = new Registry();
   stateMetrics(registry, store, docker);
+  if (certificates) certificateMetrics(registry, certificates);
   const workers = new AggregatorRegistry();
   return {
     contentType: registry.contentType,

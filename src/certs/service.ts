@@ -27,11 +27,11 @@ export interface CertificatesOptions {
 export class Certificates {
   private index: CertificateIndex;
   private folderIndex: CertificateIndex;
-  private readonly challengeContexts = new Map<string, SecureContext>();
   private readonly listeners: Array<() => void> = [];
   private lastWanted = '';
 
   constructor(private readonly options: CertificatesOptions) {
+    this.challengeContextFor = challengeContexts(options.challenges);
     this.index = this.build();
     this.folderIndex = new CertificateIndex(options.folder?.entries ?? [], options.defaultEntry);
     const rebuild = () => {
@@ -72,18 +72,11 @@ export class Certificates {
   }
 
   /** The tls-alpn-01 certificate for a name being validated, made into a context once. */
-  challengeContextFor(servername: string): SecureContext | undefined {
-    const challenge = this.options.challenges.tlsAlpn01(servername);
-    if (!challenge) return undefined;
-    const key = challenge.certPem;
-    let context = this.challengeContexts.get(key);
-    if (!context) {
-      context = createSecureContext({ cert: challenge.certPem, key: challenge.keyPem });
-      // Challenges are short-lived: keep only the latest few.
-      if (this.challengeContexts.size > 32) this.challengeContexts.clear();
-      this.challengeContexts.set(key, context);
-    }
-    return context;
+  readonly challengeContextFor: (servername: string) => SecureContext | undefined;
+
+  /** What is served: the default certificate and every one of the folder and ACME (for workers to index). */
+  get inForce(): { readonly defaultEntry: CertificateEntry; readonly entries: readonly CertificateEntry[] } {
+    return { defaultEntry: this.options.defaultEntry, entries: [...(this.options.folder?.entries ?? []), ...(this.options.acme?.entries ?? [])] };
   }
 
   get problems(): readonly Problem[] {
@@ -120,4 +113,22 @@ export class Certificates {
       onContextError: (entry, error) => logger.error({ code: Codes.certFile, path: entry.origin, err: error }, 'a certificate could not be loaded into TLS; serving the default for its names'),
     });
   }
+}
+
+/** The tls-alpn-01 certificates of `challenges` as secure contexts, each made once. */
+export function challengeContexts(challenges: ChallengeAnswers): (servername: string) => SecureContext | undefined {
+  const contexts = new Map<string, SecureContext>();
+  return (servername) => {
+    const challenge = challenges.tlsAlpn01(servername);
+    if (!challenge) return undefined;
+    const key = challenge.certPem;
+    let context = contexts.get(key);
+    if (!context) {
+      context = createSecureContext({ cert: challenge.certPem, key: challenge.keyPem });
+      // Challenges are short-lived: keep only the latest few.
+      if (contexts.size > 32) contexts.clear();
+      contexts.set(key, context);
+    }
+    return context;
+  };
 }

@@ -1,15 +1,18 @@
-// The primary of --workers N: the only process that talks to Docker and reads the routes file.
-// It sends every new table to the workers, serves the admin API, and replaces a worker that dies.
+// The primary of --workers N: the only process that talks to Docker, reads the routes file and
+// holds certificates (folder, ACME, the default one) and challenge answers. It sends every new table,
+// certificate set and challenge set to the workers, serves the admin API, and replaces a worker that dies.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { createClusterMetrics } from '../admin/metrics.js';
 import { createAdminServer } from '../admin/server.js';
 import type { Config } from '../config/settings.js';
 import { adminTarget, type Berth } from '../berth.js';
-import { BerthError, type Code } from '../errors.js';
+import { startCertificates } from '../certs/start.js';
+import { BerthError, Codes, type Code } from '../errors.js';
 import { listen } from '../listen.js';
 import { createSources } from '../sources.js';
 import { createBackoff } from '../util/backoff.js';
+import { toWire } from './certificates.js';
 import { isMessage, type ToPrimary, type ToWorker } from './messages.js';
 
 export interface WorkersStatus {
@@ -26,6 +29,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   let restarts = 0;
   let stopping = false;
   let proxyPort = 0;
+  let httpsPort: number | null = null;
   let ready = false;
 
   const routes = (): ToWorker => ({ type: 'berth:routes', sources: store.specsBySource() });
@@ -33,10 +37,65 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   const send = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message, undefined, (error) => error && logger.debug({ worker: worker.id, err: error }, 'a message to a worker was lost'));
   };
-  store.onChange(() => {
-    const message = routes();
-    for (const worker of Object.values(cluster.workers ?? {})) if (worker) send(worker, message);
-  });
+  const everyWorker = () => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+  // A listener that throws would stop the store (or the certificates) telling the others.
+  const toAll = (what: string, message: () => ToWorker) => () => {
+    try {
+      const built = message();
+      for (const worker of everyWorker()) send(worker, built);
+    } catch (error) {
+      logger.error({ code: Codes.internal, err: error }, `the ${what} could not be sent to the workers`);
+    }
+  };
+  store.onChange(toAll('routes', routes));
+
+  // Certificates and challenges live here; the workers get copies.
+  const tls = config.httpsPort === null ? null : await startCertificates(config, store, logger);
+  const certificates = (): ToWorker | null => {
+    if (!tls) return null;
+    const { defaultEntry, entries } = tls.certificates.inForce;
+    return { type: 'berth:certificates', defaultEntry: toWire(defaultEntry), entries: entries.map(toWire) };
+  };
+  /** Which version of the challenges each worker that said hello holds (0: none yet). */
+  const heldVersion = new Map<Worker, number>();
+  const heldWaiters = new Set<() => void>();
+  let challengeVersion = 0;
+  const challenges = (): ToWorker | null => (tls ? { type: 'berth:challenges', version: challengeVersion, ...tls.challenges.snapshot() } : null);
+  const checkHeld = () => {
+    for (const waiter of heldWaiters) waiter();
+  };
+  if (tls) {
+    tls.certificates.onChange(toAll('certificates', () => certificates()!));
+    tls.challenges.onChange(() => {
+      challengeVersion++;
+      toAll('challenge answers', () => challenges()!)();
+    });
+    // The CA is told to validate only once a worker listens and every worker that may take its request
+    // holds the answer (orders start with the first sync, which can beat the workers' start); a worker
+    // that does not acknowledge within the limit (stalled, dying) is not waited for longer.
+    tls.challenges.heldBy(
+      () =>
+        new Promise<void>((resolve) => {
+          const wanted = challengeVersion;
+          const done = () => {
+            if (listening.size === 0 && !stopping) return;
+            if ([...heldVersion.entries()].some(([worker, version]) => version < wanted && worker.isConnected())) return;
+            finish();
+          };
+          const timer = setTimeout(() => {
+            logger.warn({ version: wanted }, 'not every worker holds the challenge answers after 10 s; asking the CA to validate anyway');
+            finish();
+          }, 10_000);
+          const finish = () => {
+            clearTimeout(timer);
+            heldWaiters.delete(done);
+            resolve();
+          };
+          heldWaiters.add(done);
+          done();
+        }),
+    );
+  }
 
   let allListening!: () => void;
   let cannotListen!: (error: BerthError) => void;
@@ -48,25 +107,51 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
     // A worker that cannot be spawned or signalled reports here; unheard, it would end the primary.
     worker.on('error', (error) => logger.error({ worker: worker.id, err: error }, 'a worker process failed'));
     worker.on('message', (message: unknown) => {
-      // The first table goes out once the sources have synced; later ones on every change.
-      if (isMessage<ToPrimary>(message, 'berth:hello')) void sources.synced.then(() => send(worker, routes()));
-      if (isMessage<Extract<ToPrimary, { type: 'berth:listen-failed' }>>(message, 'berth:listen-failed')) {
-        if (ready) return logger.error({ code: message.code, worker: worker.id }, message.message);
-        // Every worker would meet the same refusal: stop, rather than replace them for ever.
-        stopping = true;
-        return cannotListen(new BerthError(message.code as Code, message.message));
+      try {
+        receive(worker, message);
+      } catch (error) {
+        logger.error({ code: Codes.internal, worker: worker.id, err: error }, 'a message from a worker could not be used');
       }
-      if (!isMessage<Extract<ToPrimary, { type: 'berth:listening' }>>(message, 'berth:listening')) return;
-      listening.add(worker);
-      if (proxyPort === 0) {
-        proxyPort = message.port;
-        logger.info({ listener: 'proxy', port: proxyPort, workers: config.workers }, 'listening');
-      }
-      if (listening.size === config.workers) allListening();
     });
+  };
+  const receive = (worker: Worker, message: unknown) => {
+    if (isMessage<ToPrimary>(message, 'berth:hello')) {
+      // Certificates and challenges at once, so the worker holds them before its first table; that
+      // table goes out once the sources have synced, later ones on every change.
+      const withCertificates = certificates();
+      const withChallenges = challenges();
+      if (withCertificates) send(worker, withCertificates);
+      if (withChallenges) {
+        heldVersion.set(worker, 0);
+        send(worker, withChallenges);
+      }
+      return void sources.synced.then(() => send(worker, routes()));
+    }
+    if (isMessage<Extract<ToPrimary, { type: 'berth:challenges-held' }>>(message, 'berth:challenges-held')) {
+      if (heldVersion.has(worker)) heldVersion.set(worker, Math.max(heldVersion.get(worker)!, message.version));
+      return checkHeld();
+    }
+    if (isMessage<Extract<ToPrimary, { type: 'berth:listen-failed' }>>(message, 'berth:listen-failed')) {
+      if (ready) return logger.error({ code: message.code, worker: worker.id }, message.message);
+      // Every worker would meet the same refusal: stop, rather than replace them for ever.
+      stopping = true;
+      return cannotListen(new BerthError(message.code as Code, message.message));
+    }
+    if (!isMessage<Extract<ToPrimary, { type: 'berth:listening' }>>(message, 'berth:listening')) return;
+    listening.add(worker);
+    checkHeld();
+    if (proxyPort === 0) {
+      proxyPort = message.port;
+      httpsPort = message.httpsPort;
+      logger.info({ listener: 'proxy', port: proxyPort, workers: config.workers }, 'listening');
+      if (httpsPort !== null) logger.info({ listener: 'https', port: httpsPort, workers: config.workers }, 'listening');
+    }
+    if (listening.size === config.workers) allListening();
   };
   cluster.on('exit', (worker, code, signal) => {
     listening.delete(worker);
+    heldVersion.delete(worker);
+    checkHeld();
     if (stopping) return;
     restarts++;
     const delay = restartDelay.next();
@@ -80,9 +165,10 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
     }, delay);
   });
 
-  const metrics = createClusterMetrics(store, docker);
+  const statuses = tls ? () => tls.certificates.statuses(store) : null;
+  const metrics = createClusterMetrics(store, docker, statuses);
   const workers = (): WorkersStatus => ({ wanted: config.workers, listening: listening.size, restarts });
-  const admin = createAdminServer({ store, docker, file, metrics, isReady: () => ready, token: config.adminToken, workers, logger: logger.child({ component: 'admin' }) });
+  const admin = createAdminServer({ store, docker, file, metrics, certificates: statuses, isReady: () => ready, token: config.adminToken, workers, logger: logger.child({ component: 'admin' }) });
   const adminPort = await listen(admin.server, adminTarget(config), logger);
   logger.info({ listener: 'admin', address: config.adminAddr.host, port: adminPort }, 'listening');
 
@@ -91,6 +177,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   await workersUp.catch(async (error: unknown) => {
     await sources.stop();
     admin.close();
+    await tls?.stop();
     throw error;
   });
   restartDelay.reset();
@@ -99,7 +186,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
 
   return {
     proxyPort,
-    httpsPort: null,
+    httpsPort,
     adminPort,
     async stop() {
       stopping = true;
@@ -111,6 +198,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
       await Promise.all(exited);
       clearTimeout(kill);
       admin.close();
+      await tls?.stop();
     },
   };
 }

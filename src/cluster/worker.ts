@@ -1,18 +1,23 @@
-// A cluster worker: serves traffic with the table the primary sends; talks to nothing else.
+// A cluster worker: serves traffic with the table, certificates and challenge answers the primary
+// sends; talks to nothing else.
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { createWorkerMetrics } from '../admin/metrics.js';
-import { createProxy, proxyTarget } from '../berth.js';
+import { createProxy, httpsTarget, proxyTarget } from '../berth.js';
 import type { Config } from '../config/settings.js';
-import { Codes, ExitCodes, type BerthError } from '../errors.js';
+import { BerthError, Codes, ExitCodes } from '../errors.js';
 import { listen } from '../listen.js';
 import { RouteStore } from '../routes/store.js';
 import { SOURCE_ORDER } from '../sources.js';
+import { ChallengeCopy, WorkerCertificates } from './certificates.js';
 import { isMessage, type ToPrimary, type ToWorker } from './messages.js';
 
 export function runWorker(config: Config, logger: Logger): void {
   const store = new RouteStore(SOURCE_ORDER);
-  const proxy = createProxy(config, store, logger, createWorkerMetrics());
+  const challenges = new ChallengeCopy();
+  const certificates = config.httpsPort === null ? null : new WorkerCertificates(challenges, logger.child({ component: 'certificates' }));
+  const proxy = createProxy(config, store, logger, createWorkerMetrics(), certificates ? { certificates, challenges } : null);
+  let routed = false;
   let listening = false;
   let stopping = false;
 
@@ -33,21 +38,41 @@ export function runWorker(config: Config, logger: Logger): void {
     );
   };
 
-  process.on('message', (message: unknown) => {
+  // Listen only with a table (and, with HTTPS, certificates) in hand: no request meets an empty one.
+  const listenWhenReady = () => {
+    if (listening || stopping || !routed || (certificates && !certificates.held)) return;
+    listening = true;
+    const https = proxy.httpsServer;
+    Promise.all([listen(proxy.server, proxyTarget(config), logger), https ? listen(https, httpsTarget(config), logger) : null]).then(
+      ([port, httpsPort]) => tell({ type: 'berth:listening', port, httpsPort }),
+      (error: unknown) => {
+        const failure = error instanceof BerthError ? error : new BerthError(Codes.listen, String(error));
+        tell({ type: 'berth:listen-failed', code: failure.code, message: failure.message }, () => process.exit(ExitCodes.listen));
+      },
+    );
+  };
+
+  const receive = (message: unknown) => {
     if (isMessage<Extract<ToWorker, { type: 'berth:routes' }>>(message, 'berth:routes')) {
       for (const [source, specs] of Object.entries(message.sources)) store.update(source, specs);
-      // Listen only with a table in hand: no request meets an empty one.
-      if (!listening) {
-        listening = true;
-        listen(proxy.server, proxyTarget(config), logger).then(
-          (port) => tell({ type: 'berth:listening', port }),
-          (error: BerthError) => {
-            tell({ type: 'berth:listen-failed', code: error.code, message: error.message }, () => process.exit(ExitCodes.listen));
-          },
-        );
-      }
+      routed = true;
+      listenWhenReady();
+    } else if (isMessage<Extract<ToWorker, { type: 'berth:certificates' }>>(message, 'berth:certificates')) {
+      certificates?.replace(message);
+      listenWhenReady();
+    } else if (isMessage<Extract<ToWorker, { type: 'berth:challenges' }>>(message, 'berth:challenges')) {
+      challenges.replace(message);
+      tell({ type: 'berth:challenges-held', version: message.version });
     } else if (isMessage(message, 'berth:shutdown')) {
       stop();
+    }
+  };
+  process.on('message', (message: unknown) => {
+    // A message that cannot be used is logged: the worker keeps what it had and keeps serving.
+    try {
+      receive(message);
+    } catch (error) {
+      logger.error({ code: Codes.internal, err: error, type: (message as { type?: unknown } | null)?.type }, 'a message from the primary could not be used');
     }
   });
   tell({ type: 'berth:hello' });

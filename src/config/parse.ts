@@ -62,8 +62,6 @@ function crossCheck(config: Config): string[] {
   if (!isLoopback(config.adminAddr.host) && config.adminToken === null) {
     problems.push(`--admin-addr ${config.adminAddr.host} is not loopback: set BERTH_ADMIN_TOKEN, or anyone who reaches it can read every route and container`);
   }
-  // Workers would need the primary's certificates and challenge answers, which they are not sent yet.
-  if (config.httpsPort !== null && config.workers > 1) problems.push('--https-port does not work with --workers above 1 yet: use --workers 1 for HTTPS');
   if (!/^(staging|production|https:\/\/\S+)$/.test(config.acmeCa)) problems.push(`--acme-ca "${config.acmeCa}" is not an https:// directory URL, "staging" or "production"`);
   return problems;
 }

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import http2 from 'node:http2';
-import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,31 +15,12 @@ import { connect as tlsConnect } from 'node:tls';
 import { startBerth, type RunningBerth } from '../support/berth.js';
 import { cleanup, runHttpd, uniqueName } from '../support/docker.js';
 import { busyboxImage } from '../support/images.js';
+import { getHttps, within, type HttpsAnswer } from '../support/https.js';
 import { Pebble } from '../support/pebble.js';
 import { freeLoopbackPort } from '../support/ports.js';
 import { fixturePath } from '../support/repo.js';
 
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-  readonly alpn?: string | false | null;
-}
-
-/** A verified HTTPS request over HTTP/1.1 to berth for `host`, trusting `ca`. */
-function getHttps(port: number, host: string, ca: string, path = '/'): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    // Offer ALPN as browsers do, so berth's choice shows.
-    const options = { host: '127.0.0.1', port, path, servername: host, headers: { host }, ca, agent: false, timeout: 5000, ALPNProtocols: ['http/1.1'] } as https.RequestOptions;
-    const req = https.get(options, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol ?? false }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
+type Answer = HttpsAnswer;
 
 /** A verified HTTPS request over HTTP/2. */
 function getHttp2(port: number, host: string, ca: string, path = '/'): Promise<Answer> {
@@ -67,21 +47,6 @@ function getPlain(port: number, host: string, path = '/'): Promise<Answer> {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' }));
     }).on('error', reject);
   });
-}
-
-/** Retries `attempt` until it succeeds or `ms` pass; returns the value and how long it took. */
-async function within<T>(ms: number, attempt: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  let last: unknown;
-  while (performance.now() - started < ms) {
-    try {
-      return { value: await attempt(), ms: performance.now() - started };
-    } catch (error) {
-      last = error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`not within ${ms} ms: ${String(last)}`);
 }
 
 /** An origin that answers with the connection-specific headers an HTTP/2 response must not carry. */
