@@ -8,6 +8,7 @@ import type { Benchmark, TargetResult } from './benchmark.js';
 import { churn } from './churn.js';
 import { cleanupAll, cleanUpOnSignals, onCleanup } from './cleanup.js';
 import { convergence } from './convergence.js';
+import { httpsBench } from './https.js';
 import { lookup } from './lookup.js';
 import { rolling } from './rolling.js';
 import { routesFile } from './routes-file.js';
@@ -15,7 +16,7 @@ import { scale } from './scale.js';
 import { markdownTable } from './table.js';
 import { throughput } from './throughput.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, convergence, routesFile, churn, rolling, scale, lookup];
+const BENCHMARKS: readonly Benchmark[] = [throughput, httpsBench, convergence, routesFile, churn, rolling, scale, lookup];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

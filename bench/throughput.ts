@@ -16,7 +16,7 @@ import { median } from './stats.js';
 import { markdownTable, ms, ratio } from './table.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
-const CONNECTIONS = 64;
+export const CONNECTIONS = 64;
 
 const BERTH: BerthVariant = { workers: 1, accessLog: false };
 const BERTH_WORKERS: BerthVariant = { workers: 2, accessLog: false };
@@ -37,12 +37,12 @@ const PROXIES: readonly Starter[] = [
   (setup) => startBerthPeer(setup, BERTH_ACCESS_LOG),
 ];
 
-const VARIANTS = [
+export const VARIANTS = [
   { label: 'keep-alive', newConnections: false },
   { label: 'new connection per request (Connection: close)', newConnections: true },
 ] as const;
 
-interface Measured {
+export interface Measured {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
@@ -95,11 +95,18 @@ export const throughput: Benchmark = {
   },
 };
 
-/** Warms every peer up, then runs the rounds; returns the medians of a peer and variant. */
-async function measureAll(peers: readonly Peer[], timing: { rounds: number; warmup: number; seconds: number }): Promise<(name: string, newConnections: boolean) => Measured> {
+/**
+ * Warms every peer up, then runs the rounds (each measures every peer once per variant); returns the
+ * medians of a peer and variant. Plain HTTP for app.test unless `target` says otherwise.
+ */
+export async function measureAll(
+  peers: readonly Peer[],
+  timing: { rounds: number; warmup: number; seconds: number },
+  target: { readonly host: string; readonly tlsHost?: string } = { host: APP_HOST },
+): Promise<(name: string, newConnections: boolean) => Measured> {
   const results = new Map<string, WrkResult[]>();
   const key = (name: string, newConnections: boolean) => `${name}|${newConnections}`;
-  const wrk = (peer: Peer, newConnections: boolean, seconds: number) => runWrk({ port: peer.port, host: APP_HOST, connections: CONNECTIONS, seconds, newConnections });
+  const wrk = (peer: Peer, newConnections: boolean, seconds: number) => runWrk({ port: peer.port, connections: CONNECTIONS, seconds, newConnections, ...target });
   for (const variant of VARIANTS) for (const peer of peers) await wrk(peer, variant.newConnections, timing.warmup);
   for (let round = 0; round < timing.rounds; round++) {
     for (const variant of VARIANTS) {

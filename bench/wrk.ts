@@ -1,4 +1,4 @@
-// Runs wrk (one thread) against a loopback port and reads its summary.
+// Runs wrk (one thread) against a loopback port, over HTTP or HTTPS, and reads its summary.
 import { execFile } from 'node:child_process';
 
 export interface WrkOptions {
@@ -8,6 +8,8 @@ export interface WrkOptions {
   readonly seconds: number;
   /** A new connection per request (`Connection: close`) instead of keep-alive. */
   readonly newConnections: boolean;
+  /** HTTPS to this URL host (wrk sends it as SNI; it must resolve to 127.0.0.1) instead of HTTP to 127.0.0.1. */
+  readonly tlsHost?: string;
 }
 
 export interface WrkResult {
@@ -22,7 +24,7 @@ export interface WrkResult {
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
   const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '-H', `Host: ${options.host}`];
   if (options.newConnections) args.push('-H', 'Connection: close');
-  args.push(`http://127.0.0.1:${options.port}/`);
+  args.push(options.tlsHost === undefined ? `http://127.0.0.1:${options.port}/` : `https://${options.tlsHost}:${options.port}/`);
   return new Promise((resolve, reject) => {
     // wrk stops by itself after -d; the timeout only guards against a wedged run.
     execFile('wrk', args, { timeout: (options.seconds + 30) * 1000 }, (error, stdout, stderr) => {

@@ -24,13 +24,16 @@ interface Started {
   output?(): string;
 }
 
-/** Resolves once the process answers 200 for app.test on `port`; stops it and throws if it never does. */
-export async function servingPeer(name: string, port: number, child: Started, timeoutMs = 15_000): Promise<Peer> {
+/**
+ * Resolves once the process answers 200 on `port` (for app.test over plain HTTP, unless `status`
+ * asks otherwise); stops it and throws if it never does.
+ */
+export async function servingPeer(name: string, port: number, child: Started, status: (port: number) => Promise<number> = (p) => statusOf(p, APP_HOST), timeoutMs = 15_000): Promise<Peer> {
   let exited = false;
   void child.exited?.then(() => (exited = true));
   const deadline = performance.now() + timeoutMs;
   while (!exited && performance.now() < deadline) {
-    if ((await statusOf(port, APP_HOST)) === 200) return { name, port, stop: () => child.stop() };
+    if ((await status(port)) === 200) return { name, port, stop: () => child.stop() };
     await sleep(50);
   }
   await child.stop();
