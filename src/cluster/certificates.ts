@@ -76,8 +76,17 @@ export class WorkerCertificates implements HttpsCertificates {
   }
 
   contextFor(servername: string | undefined): SecureContext {
+    return this.current().contextFor(servername);
+  }
+
+  fallback(): { certPem: string; keyPem: string } {
+    const { certPem, keyPem } = this.current().defaultEntry;
+    return { certPem, keyPem };
+  }
+
+  private current(): CertificateIndex {
     // The worker listens for HTTPS only once it holds certificates.
     if (!this.index) throw new Error('no certificates received from the primary yet');
-    return this.index.contextFor(servername);
+    return this.index;
   }
 }
