@@ -65,7 +65,8 @@ const MAX_HEADER_VALUE = 8192;
 const HOP_AND_FRAMING = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'content-length', 'transfer-encoding'];
 const REQUEST_OWNED = new Set([...HOP_AND_FRAMING, 'host', 'expect', 'proxy-authorization', 'x-real-ip', 'x-request-id']);
 const RESPONSE_OWNED = new Set([...HOP_AND_FRAMING, 'proxy-authenticate']);
-const REALM = /^[^"\\\x00-\x1f\x7f]{1,200}$/;
+// Printable ASCII but the quote and backslash: it goes inside a quoted WWW-Authenticate parameter.
+const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
 const USER = /^[^:\x00-\x1f\x7f]{1,255}$/;
 const RATE = /^(\d{1,9})\s*\/\s*(s|m|h)$/i;
 const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
@@ -158,7 +159,7 @@ function readBasicAuth(given: ReadonlyMap<string, string>, problem: Report): Bas
   let realm = 'berth';
   if (given.has('auth.basic.realm')) {
     realm = given.get('auth.basic.realm')!.trim();
-    if (!REALM.test(realm)) problem('auth.basic.realm', Codes.behaviourAuth, 'auth.basic.realm is empty, over 200 characters, or holds a quote, a backslash or a control character', 'use a short plain name, e.g. Staff');
+    if (!REALM.test(realm)) problem('auth.basic.realm', Codes.behaviourAuth, 'auth.basic.realm is empty, over 200 characters, or holds a quote, a backslash or a character outside printable ASCII', 'use a short plain name, e.g. Staff');
   }
   const forward = given.has('auth.basic.forward') ? readBoolean('auth.basic.forward', given.get('auth.basic.forward')!, Codes.behaviourAuth, problem) : false;
   return users.length > 0 && forward !== undefined ? { users, realm, forward } : undefined;
