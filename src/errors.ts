@@ -70,6 +70,18 @@ export const Codes = {
   acmeStorage: 'BERTH_E_ACME_STORAGE',
   acmeName: 'BERTH_E_ACME_NAME',
   acmeHeld: 'BERTH_W_ACME_HELD',
+  behaviourKey: 'BERTH_E_BEHAVIOUR_KEY',
+  behaviourAuth: 'BERTH_E_BEHAVIOUR_AUTH',
+  behaviourAllow: 'BERTH_E_BEHAVIOUR_ALLOW',
+  behaviourRate: 'BERTH_E_BEHAVIOUR_RATE',
+  behaviourHeader: 'BERTH_E_BEHAVIOUR_HEADER',
+  behaviourMaxBody: 'BERTH_E_BEHAVIOUR_MAX_BODY',
+  behaviourBoolean: 'BERTH_E_BEHAVIOUR_BOOLEAN',
+  routeClosed: 'BERTH_E_ROUTE_CLOSED',
+  requestDenied: 'BERTH_E_REQUEST_DENIED',
+  requestRate: 'BERTH_E_REQUEST_RATE',
+  requestAuth: 'BERTH_E_REQUEST_AUTH',
+  requestTooLarge: 'BERTH_E_REQUEST_TOO_LARGE',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
