@@ -77,7 +77,8 @@ export function containerRouting(container: ContainerSummary, options: RoutingOp
     const endpoint = endpointFor(container, intent, options, notReady, problems);
     if (!endpoint) continue;
     const tls = routeTls(intent, options);
-    for (const host of hosts) routes.push({ host, path: intent.path, endpoint, source: 'docker', ...(tls ? { tls } : {}) });
+    const behaviours = intent.behaviours ? { behaviours: intent.behaviours } : {};
+    for (const host of hosts) routes.push({ host, path: intent.path, endpoint, source: 'docker', ...(tls ? { tls } : {}), ...behaviours });
   }
   return { routes, problems, routed: true };
 }

@@ -6,6 +6,7 @@ import { parsePathPrefix } from '../routes/path.js';
 import type { Problem, Scheme } from '../routes/types.js';
 import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
 import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
+import { isBehaviourKey, readBehaviours, type BehaviourSpec } from '../behaviours/spec.js';
 
 /** What the labels ask for one route; the container fills in what is left open. */
 export interface RouteIntent {
@@ -26,6 +27,8 @@ export interface RouteIntent {
   readonly tlsRedirect: boolean;
   /** `hsts`, as the header value, or null. */
   readonly hsts: string | null;
+  /** Allow list, rate limit, auth, headers, body limit; null when none is set. */
+  readonly behaviours?: BehaviourSpec | null;
 }
 
 export interface LabelReading {
@@ -45,6 +48,10 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   const problems: Problem[] = [];
   const top = new Map<string, string>();
   const named = new Map<string, Map<RouteKey, string>>();
+  // Behaviour keys (auth.basic, allow, headers.request.X...), per route; named routes take the
+  // top-level ones key by key unless they set their own.
+  const topBehaviours = new Map<string, string>();
+  const namedBehaviours = new Map<string, Map<string, string>>();
   const start = prefix + '.';
 
   for (const label of Object.keys(labels).sort()) {
@@ -57,6 +64,11 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
       const routeKey = parts.slice(2).join('.');
       if (!ROUTE_NAME.test(name)) {
         problems.push({ code: Codes.labelUnknown, label, message: `route name "${name}" must be letters, digits, "-" or "_"` });
+      } else if (isBehaviourKey(routeKey)) {
+        const group = namedBehaviours.get(name) ?? new Map<string, string>();
+        group.set(routeKey, value);
+        namedBehaviours.set(name, group);
+        if (!named.has(name)) named.set(name, new Map());
       } else if (!isRouteKey(routeKey)) {
         problems.push(unknownLabel(label, ROUTE_KEYS));
       } else {
@@ -66,10 +78,18 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
       }
     } else if ((TOP_KEYS as readonly string[]).includes(key)) {
       top.set(key, value);
+    } else if (isBehaviourKey(key)) {
+      topBehaviours.set(key, value);
     } else {
       problems.push(unknownLabel(label, TOP_KEYS));
     }
   }
+  const behavioursOf = (label: string, own: ReadonlyMap<string, string> = new Map()) => {
+    const keys = new Map([...topBehaviours, ...own]);
+    const reading = readBehaviours(keys, (key) => (own.has(key) ? `${label}${key}` : `${start}${key}`));
+    problems.push(...reading.problems);
+    return reading.spec;
+  };
 
   const enable = top.has('enable') ? readBoolean(top.get('enable')!, `${start}enable`, problems) : null;
   if (enable === undefined) {
@@ -92,14 +112,15 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   const routes: RouteIntent[] = [];
   const pathKeys = new Map([...top].filter(([key]) => key === 'path' || key === 'strip-prefix'));
   const defaultRoute = readRoute('default', pathKeys, start, base, topHosts, problems);
-  if (defaultRoute) routes.push(defaultRoute);
+  if (defaultRoute) routes.push({ ...defaultRoute, behaviours: behavioursOf(start) });
   for (const [name, group] of [...named].sort(([a], [b]) => a.localeCompare(b))) {
     const label = `${start}route.${name}.`;
     const hosts = group.has('host') ? readHosts(group.get('host')!, `${label}host`, problems) : topHosts;
     const route = readRoute(name, group, label, base, hosts, problems);
-    if (route) routes.push(route);
+    if (route) routes.push({ ...route, behaviours: behavioursOf(label, namedBehaviours.get(name)) });
   }
-  return { enable, routes, problems };
+  // Top-level behaviour problems are met once per route that takes them: say each once.
+  return { enable, routes, problems: unique(problems) };
 }
 
 /** Values a named route takes from the top-level labels unless it sets its own. */
@@ -137,6 +158,16 @@ function readRoute(
   if (scheme === undefined || port === undefined || network === undefined || allowEncoded === undefined) return undefined;
   if (tls === undefined || tlsRedirect === undefined || hsts === undefined) return undefined;
   return { name, hosts, path, stripPrefix, scheme, port, network, allowEncoded, tls, tlsRedirect, hsts };
+}
+
+function unique(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.code} ${problem.label ?? ''} ${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function isRouteKey(key: string): key is RouteKey {

@@ -7,6 +7,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pai
 import { Codes } from '../errors.js';
 import { parseHostPattern } from '../routes/host.js';
 import { parsePathPrefix } from '../routes/path.js';
+import { BEHAVIOUR_KEYS, isBehaviourKey, readBehaviours } from '../behaviours/spec.js';
+import { flattenKeys } from '../behaviours/flatten.js';
 import { HSTS_FORM, parseHsts } from '../routes/hsts.js';
 import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from '../routes/types.js';
 import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
@@ -95,11 +97,24 @@ function readRoute(
     return undefined;
   }
   const values = new Map<string, Node>();
+  // Behaviour keys, flattened to the dotted keys labels use, each with where it stands.
+  const behaviourKeys = new Map<string, string>();
+  const behaviourPlaces = new Map<string, { line: number; column: number }>();
   for (const pair of item.items as Array<Pair<Node, Node>>) {
     const key = keyOf(pair);
     if ((KEYS as readonly string[]).includes(key)) values.set(key, pair.value as Node);
-    else problems.push({ code: Codes.routesKey, message: `unknown key "${key}"`, fix: `use ${KEYS.join(', ')}`, ...at(pair.key) });
+    else if (isBehaviourKey(key)) {
+      const flat = flattenKeys(isScalar(pair.value) || pair.value === null ? (pair.value?.value ?? null) : (pair.value as Node).toJSON(), key);
+      for (const problem of flat.problems) problems.push({ ...problem, ...at(pair.key) });
+      for (const [name, value] of flat.keys) {
+        behaviourKeys.set(name, value);
+        behaviourPlaces.set(name, at(pair.key));
+      }
+    } else problems.push({ code: Codes.routesKey, message: `unknown key "${key}"`, fix: `use ${[...KEYS, ...BEHAVIOUR_KEYS].join(', ')}`, ...at(pair.key) });
   }
+  const behaviours = readBehaviours(behaviourKeys, (key) => ({ label: key, ...behaviourPlaces.get(key) }));
+  problems.push(...behaviours.problems);
+  const withBehaviours = behaviours.spec ? { behaviours: behaviours.spec } : {};
   const text = (key: string) => scalarOf(values.get(key), 'string', key, at, problems) as string | undefined;
 
   const host = values.has('host') ? readHost(text('host'), values.get('host'), at, problems) : null;
@@ -122,7 +137,7 @@ function readRoute(
     }
     const redirect = readRedirect(text('redirect'), values, stripPrefix ?? false, origin, at, problems);
     if (!redirect || https === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
-    return { host, path, specs: [{ host, path, source: SOURCE, redirect, ...(https ? { tls: https } : {}) }] };
+    return { host, path, specs: [{ host, path, source: SOURCE, redirect, ...(https ? { tls: https } : {}), ...withBehaviours }] };
   }
   if (values.has('redirect-code')) problems.push({ code: Codes.routesKey, message: '"redirect-code" goes with "redirect"', ...at(values.get('redirect-code')) });
   const targets = readTargets(values.get('to')!, at, problems);
@@ -131,7 +146,7 @@ function readRoute(
   if (!targets || !tls || allowEncoded === undefined || https === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
   const specs = targets.map((url): RouteSpec => {
     const endpoint = endpointFor(url, origin, stripPrefix, hostHeader === 'upstream', tls);
-    return { host, path, source: SOURCE, endpoint: allowEncoded ? { ...endpoint, allowEncoded } : endpoint, ...(https ? { tls: https } : {}) };
+    return { host, path, source: SOURCE, endpoint: allowEncoded ? { ...endpoint, allowEncoded } : endpoint, ...(https ? { tls: https } : {}), ...withBehaviours };
   });
   return { host, path, specs };
 }

@@ -45,9 +45,23 @@ export function sendRefusal(res: http.ServerResponse, status: number, detail: st
   sendError(res, status, detail, code, headers);
 }
 
-export function rejectUpgrade(socket: Duplex, status: number, detail: string, code?: string): void {
+/** A route's own answer (401, 403, 429, 413, 503): its page and headers, the connection closed after a 413 (its body went unread). */
+export function sendAnswer(res: http.ServerResponse, answer: { status: number; headers: Readonly<Record<string, string>>; body: string }, http2 = false): void {
+  if (res.writableEnded || res.destroyed) return;
+  const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(answer.body), 'cache-control': 'no-store', ...answer.headers };
+  if (answer.status === 413 && !http2) headers['connection'] = 'close';
+  res.writeHead(answer.status, headers);
+  res.end(answer.body);
+}
+
+/**
+ * An upgrade berth will not make, answered on the raw socket. `detail` is plain text for berth's
+ * page, or with `isPage` a whole page already made (a route's own answer).
+ */
+export function rejectUpgrade(socket: Duplex, status: number, detail: string, code?: string, headers: Readonly<Record<string, string>> = {}, isPage = false): void {
   if (!socket.writable) return void socket.destroy();
-  const body = errorPage(status, detail, code);
-  const extra = status === 405 ? `Allow: ${ALLOWED_METHODS}\r\n` : status === 503 ? `Retry-After: ${RETRY_AFTER_SECONDS}\r\n` : '';
+  const body = isPage ? detail : errorPage(status, detail, code);
+  let extra = status === 405 ? `Allow: ${ALLOWED_METHODS}\r\n` : status === 503 ? `Retry-After: ${RETRY_AFTER_SECONDS}\r\n` : '';
+  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
   socket.end(`${statusLine(status)}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
 }

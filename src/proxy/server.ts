@@ -17,10 +17,13 @@ import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.
 import { createHttpsListener, type HttpsHandlers, type HttpsOptions } from './https.js';
 import { oneAtATime } from './lanes.js';
 import type { ProxyObserver, RequestRecord } from './observer.js';
-import { clientErrorStatus, rejectUpgrade, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
+import { clientErrorStatus, rejectUpgrade, sendAnswer, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
 import { decide, MAX_REQUEST_HEADERS, strippedPrefix, upstreamPath, type Decision, type RequestFacts } from './route.js';
 import { hostHeaderValues, requestTarget, type EncodedChar } from './target.js';
 import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
+import { decide as decideBehaviours, responseHeaderEdits, type Decision as BehaviourDecision, type RequestFacts as BehaviourFacts } from '../behaviours/pipeline.js';
+import type { HeaderEdit } from '../behaviours/spec.js';
+import { Codes } from '../errors.js';
 
 export interface ProxyServerOptions {
   readonly store: RouteStore;
@@ -86,12 +89,31 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const started = observer ? performance.now() : 0;
     if (options.challenges && answerChallenge(req, res, options.challenges)) return;
     const decision = decide(store.current, factsOf(req), policy);
-    // Expect: 100-continue: the client sends its body only for a request berth will forward.
-    if (expectsContinue.has(req) && decision.kind === 'forward') res.writeContinue();
-    const exchange: Exchange = { endpoint: decision.kind === 'forward' ? decision.endpoint : null, requestId: null };
+    const exchange: Exchange = { endpoint: decision.kind === 'forward' ? decision.endpoint : null, requestId: null, code: decision.kind === 'refuse' ? decision.code : null };
     if (observer) report(observer, req, res, decision, exchange, started);
     if (decision.kind === 'refuse') return sendRefusal(res, decision.status, decision.detail, decision.code, isHttp2(req));
     if (decision.kind === 'redirect') return sendRedirect(res, decision.code, decision.location);
+    const behaviours = decision.pool.behaviours;
+    if (!behaviours) return proceed(req, res, decision, exchange, NO_EDITS, null);
+    const verdict = decideBehaviours(behaviours, behaviourFacts(req));
+    const then = (outcome: BehaviourDecision) => {
+      if (outcome.kind === 'continue') return proceed(req, res, decision, exchange, outcome.requestHeaders, outcome.maxBodyBytes);
+      exchange.code = outcome.code;
+      sendAnswer(res, outcome, isHttp2(req));
+    };
+    if (!(verdict instanceof Promise)) return then(verdict);
+    verdict.then(then, (error: unknown) => {
+      logger.error({ code: Codes.internal, err: error }, 'checking a request against its route failed');
+      exchange.code = Codes.internal;
+      sendError(res, 500, 'The request could not be checked.', Codes.internal);
+    });
+  }
+
+  /** A request its route lets through: on to an endpoint. */
+  function proceed(req: http.IncomingMessage, res: http.ServerResponse, decision: Forward, exchange: Exchange, edits: readonly HeaderEdit[], maxBodyBytes: number | null): void {
+    if (res.destroyed) return;
+    // Expect: 100-continue: the client sends its body only for a request berth will forward.
+    if (expectsContinue.has(req)) res.writeContinue();
     // An absolute-form target, or HTTP/2's :authority, without a Host header: the upstream needs one.
     if (req.headers.host === undefined && decision.host !== '') req.headers.host = authorityOf2(req) ?? decision.host;
     const framing = isHttp2(req) ? http2Framing(req) : requestFraming(req.headers);
@@ -102,8 +124,18 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       // A retry must carry the same request id as the first attempt.
       newId: () => (generatedId ??= randomUUID()),
       exchange,
+      edits,
+      maxBodyBytes,
     };
     forward(req, res, attempt, decision.pool, decision.endpoint, true);
+  }
+
+  /** What a route's allow list and rate limit see: the socket's peer, or the client a trusted proxy names. */
+  function behaviourFacts(req: http.IncomingMessage): BehaviourFacts {
+    const peer = plainAddress(req.socket.remoteAddress ?? '');
+    const forwarded = options.trustedProxies.matches(peer) ? lastForwardedFor(req.headers['x-forwarded-for']) : null;
+    const length = req.headers['content-length'];
+    return { clientAddress: forwarded ?? peer, method: req.method ?? '', headers: req.headers, contentLength: length === undefined ? null : Number(length) };
   }
 
   const inTurn = oneAtATime(handle, (req) => observer?.request(droppedRecord(req, routeHostOf(req))));
@@ -135,14 +167,22 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     if (decision.kind === 'refuse') return rejectUpgrade(socket, decision.status, decision.detail, decision.code);
     if (decision.kind === 'redirect') return rejectUpgrade(socket, 400, 'This route redirects; it takes no WebSocket.');
     const { endpoint, pool } = decision;
-    if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
-    req.headers = headersFor(req, endpoint, pool, true, randomUUID);
-    forwarder.ws(req, socket, head, endpoint, upstreamPath(endpoint, decision.target, pool), (error) => {
-      const failure = classifyUpstreamError(error);
-      observer?.upstreamError(failure.code);
-      logger.warn({ code: failure.code, host: req.headers.host, upstream: describe(endpoint), err: error.message }, 'WebSocket upstream failed');
-      rejectUpgrade(socket, failure.status, 'The upstream did not accept the WebSocket.');
-    });
+    const tunnel = (edits: readonly HeaderEdit[]) => {
+      if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
+      req.headers = applyEdits(headersFor(req, endpoint, pool, true, randomUUID), edits);
+      forwarder.ws(req, socket, head, endpoint, upstreamPath(endpoint, decision.target, pool), (error) => {
+        const failure = classifyUpstreamError(error);
+        observer?.upstreamError(failure.code);
+        logger.warn({ code: failure.code, host: req.headers.host, upstream: describe(endpoint), err: error.message }, 'WebSocket upstream failed');
+        rejectUpgrade(socket, failure.status, 'The upstream did not accept the WebSocket.');
+      });
+    };
+    if (!pool.behaviours) return tunnel(NO_EDITS);
+    // A WebSocket meets its route's allow list, rate limit and auth like any request.
+    const then = (outcome: BehaviourDecision) => (outcome.kind === 'continue' ? tunnel(outcome.requestHeaders) : rejectUpgrade(socket, outcome.status, outcome.body, outcome.code, outcome.headers, true));
+    const verdict = decideBehaviours(pool.behaviours, behaviourFacts(req));
+    if (!(verdict instanceof Promise)) return then(verdict);
+    verdict.then(then, () => rejectUpgrade(socket, 500, 'The request could not be checked.', Codes.internal));
   };
   server.on('upgrade', onUpgrade);
 
@@ -186,10 +226,14 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   /** What one request sends, whichever endpoint an attempt goes to. */
   interface Attempt {
-    readonly decision: Extract<Decision, { kind: 'forward' }>;
+    readonly decision: Forward;
     readonly framing: Framing;
     readonly newId: () => string;
     readonly exchange: Exchange;
+    /** The route's request header edits, decided once for every attempt. */
+    readonly edits: readonly HeaderEdit[];
+    /** A body over this many bytes is refused with 413 (chunked bodies are counted as they stream). */
+    readonly maxBodyBytes: number | null;
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, attempt: Attempt, pool: Pool, endpoint: Endpoint, firstTry: boolean): void {
@@ -197,7 +241,10 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     attempt.exchange.endpoint = endpoint;
     const path = upstreamPath(endpoint, decision.target, pool);
     const hsts = pool.tls?.hsts && isEncrypted(req) ? pool.tls.hsts : null;
-    const head = { method: req.method ?? 'GET', path, headers: headersFor(req, endpoint, pool, false, attempt.newId), framing, http2: isHttp2(req), hsts };
+    const headers = applyEdits(headersFor(req, endpoint, pool, false, attempt.newId), attempt.edits);
+    const responseEdits = pool.behaviours ? responseHeaderEdits(pool.behaviours.spec) : NO_EDITS;
+    const compress = pool.behaviours?.spec.compress === true;
+    const head = { method: req.method ?? 'GET', path, headers, framing, http2: isHttp2(req), hsts, responseEdits, maxBodyBytes: attempt.maxBodyBytes, compress };
     attempt.exchange.requestId = head.headers['x-request-id'] as string;
     forwarder.web(req, res, endpoint, head, (error) => {
       const failure = classifyUpstreamError(error);
@@ -311,6 +358,27 @@ interface Exchange {
   endpoint: Endpoint | null;
   /** The X-Request-Id the upstream was sent, for the access log. */
   requestId: string | null;
+  /** berth's code when berth answered itself (a refusal, a route's 401/403/429/413). */
+  code: string | null;
+}
+
+type Forward = Extract<Decision, { kind: 'forward' }>;
+const NO_EDITS: readonly HeaderEdit[] = [];
+
+/** Header edits in order: a value sets, null removes. */
+function applyEdits(headers: http.IncomingHttpHeaders, edits: readonly HeaderEdit[]): http.IncomingHttpHeaders {
+  for (const [name, value] of edits) {
+    if (value === null) delete headers[name];
+    else headers[name] = value;
+  }
+  return headers;
+}
+
+/** The address a trusted proxy put last in X-Forwarded-For: the client it saw. */
+function lastForwardedFor(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  const last = value?.split(',').pop()?.trim();
+  return last ? plainAddress(last) : null;
 }
 
 /** Tells the observer about the request once its response is done or abandoned. */
@@ -329,7 +397,7 @@ function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.Se
       routeHost: pool ? (pool.host ?? '*') : null,
       // Nothing sent: what nginx logs for a client that closed first.
       status: res.headersSent ? res.statusCode : 499,
-      code: decision.kind === 'refuse' ? decision.code : null,
+      code: exchange.code,
       durationMs: performance.now() - started,
       // HTTP/2 streams share their session's socket: its count is not this response's (0 then).
       bytes: isHttp2(req) ? 0 : socket.bytesWritten - written,

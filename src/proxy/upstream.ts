@@ -4,7 +4,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Endpoint } from '../routes/types.js';
+import { bodyTooLarge } from '../behaviours/pipeline.js';
+import type { HeaderEdit } from '../behaviours/spec.js';
 import { framingHeaders, type Framing } from './headers.js';
+import { chooseEncoding, compressor, type Encoding } from './compression.js';
+import { sendAnswer } from './responses.js';
 import { CONNECT_TIMEOUT, UNASKED_UPGRADE, UPSTREAM_TIMEOUT } from './upstream-errors.js';
 
 export interface UpstreamHead {
@@ -17,6 +21,12 @@ export interface UpstreamHead {
   readonly http2?: boolean;
   /** Strict-Transport-Security to add to the response, or null. */
   readonly hsts?: string | null;
+  /** The route's response header edits: a value sets, null removes. */
+  readonly responseEdits?: readonly HeaderEdit[];
+  /** A streamed body over this many bytes is cut off with 413 (the route's max-body); null for none. */
+  readonly maxBodyBytes?: number | null;
+  /** The route compresses text-like responses (the client's Accept-Encoding decides which coding). */
+  readonly compress?: boolean;
 }
 
 export interface Deadlines {
@@ -114,22 +124,85 @@ export function sendUpstream(
     answer.once('close', () => {
       if (!answer.complete) res.destroy();
     });
+    const status = answer.statusCode ?? 502;
+    let lines = editedLines(responseHeaderLines(answer.rawHeaders), head.responseEdits ?? []);
+    const encoding = head.compress ? encodingFor(req, head.method, status, answer) : null;
+    if (encoding) lines = compressedLines(lines, encoding);
+    if (head.hsts) lines.push('strict-transport-security', head.hsts);
     try {
-      const lines = responseHeaderLines(answer.rawHeaders);
-      if (head.hsts) lines.push('strict-transport-security', head.hsts);
-      if (head.http2) res.writeHead(answer.statusCode ?? 502, lines);
-      else res.writeHead(answer.statusCode ?? 502, answer.statusMessage, lines);
+      if (head.http2) res.writeHead(status, lines);
+      else res.writeHead(status, answer.statusMessage, lines);
     } catch (error) {
       // A status text or header value Node will not write: nothing reached the client yet.
       answer.resume();
       upstream.destroy();
       return fail(error as Error);
     }
-    answer.pipe(res);
+    if (!encoding) return void answer.pipe(res);
+    const zip = compressor(encoding);
+    zip.on('error', () => res.destroy());
+    answer.pipe(zip).pipe(res);
   });
 
-  if (head.framing.kind === 'none') upstream.end();
-  else req.pipe(upstream);
+  if (head.framing.kind === 'none') return void upstream.end();
+  if (head.maxBodyBytes != null) limitBody(req, res, upstream, head.maxBodyBytes, () => (abandoned = true));
+  req.pipe(upstream);
+}
+
+/** Counts a streamed body against the route's limit: past it, the upstream request ends and the client gets 413. */
+function limitBody(req: http.IncomingMessage, res: http.ServerResponse, upstream: http.ClientRequest, limit: number, abandon: () => void): void {
+  let seen = 0;
+  const count = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen <= limit) return;
+    req.off('data', count);
+    req.unpipe(upstream);
+    abandon();
+    upstream.destroy();
+    if (res.headersSent) res.destroy();
+    else sendAnswer(res, bodyTooLarge(limit), res.req?.httpVersionMajor === 2);
+  };
+  req.on('data', count);
+}
+
+function encodingFor(req: http.IncomingMessage, method: string, status: number, answer: http.IncomingMessage): Encoding | null {
+  const one = (name: string) => {
+    const value = answer.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const accept = req.headers['accept-encoding'];
+  return chooseEncoding(Array.isArray(accept) ? accept.join(',') : accept, method, status, {
+    contentType: one('content-type'),
+    contentEncoding: one('content-encoding'),
+    contentLength: one('content-length'),
+    contentRange: one('content-range'),
+  });
+}
+
+/** The length changes with the coding; caches must keep codings apart. */
+function compressedLines(lines: string[], encoding: Encoding): string[] {
+  const kept: string[] = [];
+  let vary: string | null = null;
+  for (let i = 0; i < lines.length; i += 2) {
+    const lower = lines[i]!.toLowerCase();
+    if (lower === 'content-length') continue;
+    // The coded body is not byte-identical to the original: its validator can only be weak.
+    if (lower === 'etag') kept.push(lines[i]!, lines[i + 1]!.startsWith('W/') ? lines[i + 1]! : `W/${lines[i + 1]}`);
+    else if (lower === 'vary') vary = vary ? `${vary}, ${lines[i + 1]}` : lines[i + 1]!;
+    else kept.push(lines[i]!, lines[i + 1]!);
+  }
+  kept.push('content-encoding', encoding, 'vary', vary && !/accept-encoding|\*/i.test(vary) ? `${vary}, Accept-Encoding` : (vary ?? 'Accept-Encoding'));
+  return kept;
+}
+
+/** Response header lines with the route's edits: every line of an edited name goes, a value is added back. */
+function editedLines(lines: string[], edits: readonly HeaderEdit[]): string[] {
+  if (edits.length === 0) return lines;
+  const edited = new Set(edits.map(([name]) => name.toLowerCase()));
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length; i += 2) if (!edited.has(lines[i]!.toLowerCase())) kept.push(lines[i]!, lines[i + 1]!);
+  for (const [name, value] of edits) if (value !== null) kept.push(name, value);
+  return kept;
 }
 
 /** The request head as a flat header list, framing headers as decided. */

@@ -78,5 +78,5 @@ function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableC
 }
 
 function poolFingerprint(pool: Pool): string {
-  return [pool.source, canonicalJson(pool.redirect), canonicalJson(pool.tls), ...pool.endpoints.map(endpointFingerprint)].join('\n');
+  return [pool.source, canonicalJson(pool.redirect), canonicalJson(pool.tls), canonicalJson(pool.behaviours?.spec ?? null), ...pool.endpoints.map(endpointFingerprint)].join('\n');
 }

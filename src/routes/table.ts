@@ -4,6 +4,8 @@
 import { Codes } from '../errors.js';
 import { isWildcard } from './host.js';
 import { matchesPrefix } from './path.js';
+import { compileBehaviours, type RouteBehaviours } from '../behaviours/pipeline.js';
+import { canonicalJson } from '../util/digest.js';
 import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from './types.js';
 
 /** All endpoints for one host + path, balanced round robin over the ready ones. */
@@ -19,6 +21,8 @@ export class Pool {
     readonly redirect: Redirect | null,
     /** Set when the route is served over HTTPS. */
     readonly tls: RouteTls | null,
+    /** Compiled once per process; carried over swaps while the spec is unchanged (buckets, logins). */
+    readonly behaviours: RouteBehaviours | null,
     /** Carried over from the previous table, so frequent swaps keep the rotation fair. */
     private cursor = 0,
   ) {
@@ -78,6 +82,7 @@ export class RouteTable {
    */
   static build(specs: readonly RouteSpec[], sourceOrder: readonly string[], version: number, previous?: RouteTable): TableBuild {
     const before = new Map(previous?.pools.map((pool) => [pool.key, pool.position]));
+    const previousBehaviours = new Map(previous?.pools.map((pool) => [pool.key, pool.behaviours]));
     const groups = new Map<string, RouteSpec[]>();
     for (const spec of specs) {
       const key = poolKey(spec.host, spec.path);
@@ -105,7 +110,8 @@ export class RouteTable {
       const redirect = kept.find((spec) => spec.redirect)?.redirect ?? null;
       const forwards = redirect ? [] : kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []));
       const endpoints = uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key));
-      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), before.get(poolKey(first.host, first.path))));
+      const key = poolKey(first.host, first.path);
+      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behavioursOf(kept, previousBehaviours.get(key)), before.get(key)));
     }
     pools.sort(comparePools);
     return { table: new RouteTable(version, pools), conflicts };
@@ -127,6 +133,18 @@ export class RouteTable {
     }
     return longestPrefix(this.anyHost, path);
   }
+}
+
+/**
+ * One set of behaviours for a pool: a closed one wins (a replica whose access settings cannot be
+ * read must not leave the others open), else the first one given. Reused when unchanged.
+ */
+function behavioursOf(specs: readonly RouteSpec[], previous: RouteBehaviours | null | undefined): RouteBehaviours | null {
+  const given = specs.flatMap((spec) => (spec.behaviours ? [spec.behaviours] : []));
+  if (given.length === 0) return null;
+  const spec = given.find((one) => one.failClosed) ?? given[0]!;
+  if (previous && canonicalJson(previous.spec) === canonicalJson(spec)) return previous;
+  return compileBehaviours(spec);
 }
 
 /** One HTTPS policy for a pool: HTTPS if any spec asks, a redirect unless one opts out, the first HSTS given. */

@@ -1,4 +1,5 @@
 // Plain data shared by providers, the table and the servers: no behaviour lives here.
+import type { BehaviourSpec } from '../behaviours/spec.js';
 
 export type Scheme = 'http' | 'https';
 
@@ -60,6 +61,8 @@ interface RouteSpecBase {
   readonly source: string;
   /** Set for an HTTPS route. */
   readonly tls?: RouteTls;
+  /** Per-route behaviours (allow, rate limit, auth, headers, body limit); plain data. */
+  readonly behaviours?: BehaviourSpec;
 }
 
 export type ForwardSpec = RouteSpecBase & { readonly endpoint: Endpoint; readonly redirect?: undefined };

@@ -145,7 +145,7 @@ describe('berth in a container, on user-defined networks', () => {
     ]);
     t.diagnostic(`image layers above the base: ${(ownBytes / 1e6).toFixed(1)} MB`);
     assert.equal(config.StopSignal, 'SIGTERM');
-    assert.deepEqual(Object.keys(config.ExposedPorts), ['80/tcp']);
+    assert.deepEqual(Object.keys(config.ExposedPorts), ['443/tcp', '80/tcp']);
     assert.ok(ownBytes < 40e6, `berth's own layers take ${ownBytes} bytes`);
   });
 

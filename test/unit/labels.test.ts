@@ -17,7 +17,7 @@ describe('readLabels: golden cases', () => {
     assert.equal(reading.enable, null);
     assert.deepEqual(reading.problems, []);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: null, path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null },
+      { name: 'default', hosts: null, path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null, behaviours: null },
     ]);
   });
 
@@ -31,7 +31,7 @@ describe('readLabels: golden cases', () => {
     const reading = readLabels({ 'berth.host': 'app.example.test' }, 'berth');
     assert.deepEqual(reading.problems, []);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: ['app.example.test'], path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null },
+      { name: 'default', hosts: ['app.example.test'], path: '/', stripPrefix: false, scheme: 'http', port: null, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null, behaviours: null },
     ]);
   });
 
@@ -63,7 +63,7 @@ describe('readLabels: golden cases', () => {
     assert.deepEqual(reading.problems, []);
     assert.equal(reading.enable, true);
     assert.deepEqual(reading.routes, [
-      { name: 'default', hosts: ['api.example.test'], path: '/api', stripPrefix: true, scheme: 'https', port: 8080, network: 'backend', allowEncoded: null, tls: null, tlsRedirect: true, hsts: null },
+      { name: 'default', hosts: ['api.example.test'], path: '/api', stripPrefix: true, scheme: 'https', port: 8080, network: 'backend', allowEncoded: null, tls: null, tlsRedirect: true, hsts: null, behaviours: null },
     ]);
   });
 
@@ -98,6 +98,7 @@ describe('readLabels: golden cases', () => {
       tls: null,
       tlsRedirect: true,
       hsts: null,
+      behaviours: null,
     });
   });
 
@@ -137,7 +138,7 @@ describe('readLabels: golden cases', () => {
       { 'berth.host': 'a.test', 'berth.port': '80', 'berth.scheme': 'https', 'berth.route.x.host': 'x.test', 'berth.route.x.port': '81', 'berth.route.x.scheme': 'http' },
       'berth',
     );
-    assert.deepEqual(route(reading, 'x'), { name: 'x', hosts: ['x.test'], path: '/', stripPrefix: false, scheme: 'http', port: 81, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null });
+    assert.deepEqual(route(reading, 'x'), { name: 'x', hosts: ['x.test'], path: '/', stripPrefix: false, scheme: 'http', port: 81, network: null, allowEncoded: null, tls: null, tlsRedirect: true, hsts: null, behaviours: null });
     assert.equal(route(reading, 'default')?.port, 80);
   });
 
@@ -402,5 +403,31 @@ describe('readLabels: HTTPS', () => {
     const reading = readLabels({ 'berth.host': 'a.example.com', 'berth.route.api.path': '/api', 'berth.route.api.hsts': 'forever' }, 'berth');
     assert.deepEqual(codes(reading), [Codes.labelHsts]);
     assert.deepEqual(reading.routes.map((r) => r.name), ['default']);
+  });
+});
+
+describe('readLabels: behaviours', () => {
+  it('reads behaviour keys per route, named routes taking the top-level ones key by key', () => {
+    const reading = readLabels(
+      {
+        'berth.host': 'a.example.com',
+        'berth.allow': '10.0.0.0/8',
+        'berth.headers.response.X-Frame-Options': 'DENY',
+        'berth.route.api.path': '/api',
+        'berth.route.api.allow': '192.168.0.0/16',
+      },
+      'berth',
+    );
+    assert.deepEqual(reading.problems, []);
+    const spec = (name: string) => reading.routes.find((r) => r.name === name)?.behaviours;
+    assert.deepEqual(spec('default')?.allow, ['10.0.0.0/8']);
+    assert.deepEqual(spec('api')?.allow, ['192.168.0.0/16']);
+    assert.deepEqual(spec('api')?.responseHeaders, [['X-Frame-Options', 'DENY']]);
+  });
+
+  it('keeps a route whose auth cannot be read, closed, and says so once', () => {
+    const reading = readLabels({ 'berth.host': 'a.example.com', 'berth.auth.basic': 'nobody', 'berth.route.api.path': '/api' }, 'berth');
+    assert.deepEqual(reading.routes.map((r) => [r.name, r.behaviours?.failClosed]), [['default', true], ['api', true]]);
+    assert.deepEqual(codes(reading), [Codes.behaviourAuth]);
   });
 });

@@ -252,7 +252,7 @@ describe('Pool.pick', () => {
   });
 
   it('can be built directly with a starting position', () => {
-    const pool = new Pool('a.test', '/', 'docker', [endpoint('a'), endpoint('b')], null, null, 1);
+    const pool = new Pool('a.test', '/', 'docker', [endpoint('a'), endpoint('b')], null, null, null, 1);
     assert.equal(pool.pick()?.key, 'b');
     assert.equal(pool.key, poolKey('a.test', '/'));
   });

@@ -1,0 +1,43 @@
+// Response compression for routes that ask for it: brotli or gzip by the client's Accept-Encoding,
+// for text-like bodies worth it. Never for a body already encoded, a range, an event stream (it
+// must flow as written), a HEAD answer or a status without a body.
+import zlib from 'node:zlib';
+import type { Transform } from 'node:stream';
+
+const COMPRESSIBLE = /^(text\/|application\/(json|javascript|xml|xhtml\+xml|rss\+xml|atom\+xml|ld\+json|manifest\+json|wasm)|image\/svg\+xml)/i;
+const MIN_BYTES = 1024;
+
+export type Encoding = 'br' | 'gzip';
+
+/** The encoding to use for this response, or null to send it as it is. Pure. */
+export function chooseEncoding(
+  acceptEncoding: string | undefined,
+  method: string,
+  status: number,
+  headers: { readonly contentType: string | undefined; readonly contentEncoding: string | undefined; readonly contentLength: string | undefined; readonly contentRange: string | undefined },
+): Encoding | null {
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 206 || status === 304) return null;
+  if (headers.contentEncoding !== undefined || headers.contentRange !== undefined) return null;
+  if (!headers.contentType || !COMPRESSIBLE.test(headers.contentType) || /text\/event-stream/i.test(headers.contentType)) return null;
+  if (headers.contentLength !== undefined && Number(headers.contentLength) < MIN_BYTES) return null;
+  const accepted = acceptedEncodings(acceptEncoding ?? '');
+  if (accepted.has('br')) return 'br';
+  if (accepted.has('gzip')) return 'gzip';
+  return null;
+}
+
+/** The codings a client accepts (q=0 refuses one). */
+function acceptedEncodings(header: string): Set<string> {
+  const accepted = new Set<string>();
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((param) => /^\s*q=([\d.]+)\s*$/.exec(param)?.[1]).find((value) => value !== undefined);
+    if (name !== '' && (q === undefined || Number(q) > 0)) accepted.add(name.trim());
+  }
+  return accepted;
+}
+
+/** A compressor for the encoding; brotli at a quality that keeps up with a proxy's pace. */
+export function compressor(encoding: Encoding): Transform {
+  return encoding === 'br' ? zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }) : zlib.createGzip({ level: 5 });
+}
