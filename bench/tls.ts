@@ -1,11 +1,11 @@
 // What the HTTPS benchmark needs besides its peers: one certificate made at run time, and a probe
 // that says whether a peer serves it and whether it lets a client resume a TLS session.
-import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import { makeSelfSigned } from '../src/certs/default.js';
 
 /** The Host every HTTPS peer routes. */
 export const TLS_APP_HOST = 'app.bench.test';
@@ -25,32 +25,10 @@ export interface BenchCertificate {
   readonly fingerprint256: string;
 }
 
-const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
 /** A self-signed EC P-256 certificate for app.bench.test and localhost, written into `dir`. */
 export async function makeBenchCertificate(dir: string): Promise<BenchCertificate> {
-  const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
-  const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01' + randomBytes(15).toString('hex'),
-    name: `CN=${TLS_APP_HOST}`,
-    notBefore: new Date(now - 3600_000),
-    notAfter: new Date(now + 7 * 24 * 3600_000),
-    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams['keys'],
-    signingAlgorithm: EC,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'dns', value: TLS_APP_HOST },
-        { type: 'dns', value: TLS_URL_HOST },
-      ]),
-    ],
-  });
-  const certPem = cert.toString('pem') + '\n';
-  const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') + '\n';
+  // A week is plenty for one run; berth's own maker, so every peer serves what berth would make.
+  const { certPem, keyPem } = await makeSelfSigned([TLS_APP_HOST, TLS_URL_HOST], new Date(), 7);
   const certPath = join(dir, `${TLS_APP_HOST}.crt`);
   const keyPath = join(dir, `${TLS_APP_HOST}.key`);
   const combinedPath = join(dir, `${TLS_APP_HOST}.pem`);

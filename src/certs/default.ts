@@ -35,8 +35,10 @@ export interface DefaultCertificateOptions {
   readonly now?: () => Date;
 }
 
-/** A new self-signed EC P-256 certificate for `berth-default`, as PEM. */
-export async function makeSelfSigned(name: string = DEFAULT_NAME, now: Date = new Date(), days: number = VALID_DAYS): Promise<{ certPem: string; keyPem: string }> {
+/** A new self-signed EC P-256 certificate for `berth-default` (or the names given, the first as CN), as PEM. */
+export async function makeSelfSigned(names: string | readonly string[] = DEFAULT_NAME, now: Date = new Date(), days: number = VALID_DAYS): Promise<{ certPem: string; keyPem: string }> {
+  const all = typeof names === 'string' ? [names] : names;
+  const name = all[0]!;
   const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     // Positive and unique: clients that cache by issuer and serial must not confuse two of them.
@@ -51,7 +53,7 @@ export async function makeSelfSigned(name: string = DEFAULT_NAME, now: Date = ne
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: name }]),
+      new x509.SubjectAlternativeNameExtension(all.map((value) => ({ type: 'dns' as const, value }))),
     ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);

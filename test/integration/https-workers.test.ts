@@ -56,12 +56,10 @@ async function startWithWorkers(challenge: 'http-01' | 'tls-alpn-01', routes: st
       '--https-port', String(httpsPort),
       '--routes-file', join(folder, 'routes.yml'),
       '--certs-dir', join(folder, 'certs'),
-      '--acme-email', 'ops@berth.test',
-      '--acme-ca', pebble.directoryUrl,
-      '--acme-storage', join(folder, 'storage'),
+      ...pebble.berthArgs(join(folder, 'storage')),
       '--acme-challenges', challenge,
     ],
-    { NODE_EXTRA_CA_CERTS: join(pebble.dir, 'api-ca.pem') },
+    pebble.berthEnv(),
   );
   return { pebble, folder, berth, httpPort, httpsPort, root: await pebble.root() };
 }

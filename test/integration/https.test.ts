@@ -73,11 +73,9 @@ describe('HTTPS with certificates from ACME and from a folder', () => {
     '--https-port', String(httpsPort),
     '--routes-file', join(folder, 'routes.yml'),
     '--certs-dir', join(folder, 'certs'),
-    '--acme-email', 'ops@berth.test',
-    '--acme-ca', pebble.directoryUrl,
-    '--acme-storage', join(folder, 'storage'),
+    ...pebble.berthArgs(join(folder, 'storage')),
   ];
-  const env = () => ({ NODE_EXTRA_CA_CERTS: join(pebble.dir, 'api-ca.pem') });
+  const env = () => pebble.berthEnv();
 
   before(async () => {
     image = await busyboxImage();
@@ -197,8 +195,8 @@ describe('HTTPS with tls-alpn-01', () => {
       const origin = await hopHeavyOrigin();
       await writeFile(join(folder, 'routes.yml'), `routes:\n  - host: alpn.berth.test\n    to: http://127.0.0.1:${origin.port}\n    tls: true\n`);
       berth = await startBerth(
-        ['--no-docker', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--routes-file', join(folder, 'routes.yml'), '--acme-email', 'ops@berth.test', '--acme-ca', pebble.directoryUrl, '--acme-storage', join(folder, 'storage'), '--acme-challenges', 'tls-alpn-01'],
-        { NODE_EXTRA_CA_CERTS: join(pebble.dir, 'api-ca.pem') },
+        ['--no-docker', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--routes-file', join(folder, 'routes.yml'), ...pebble.berthArgs(join(folder, 'storage')), '--acme-challenges', 'tls-alpn-01'],
+        pebble.berthEnv(),
       );
       const root = await pebble.root();
       const { value: answer } = await within(30_000, () => getHttps(httpsPort, 'alpn.berth.test', root));

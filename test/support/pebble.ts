@@ -103,6 +103,16 @@ export class Pebble {
     }
   }
 
+  /** The settings that point berth at this Pebble, its ACME files kept in `storage`. */
+  berthArgs(storage: string): string[] {
+    return ['--acme-email', 'ops@berth.test', '--acme-ca', this.directoryUrl, '--acme-storage', storage];
+  }
+
+  /** The environment berth needs to trust Pebble's own API certificate. */
+  berthEnv(): NodeJS.ProcessEnv {
+    return { NODE_EXTRA_CA_CERTS: join(this.dir, 'api-ca.pem') };
+  }
+
   /** The root that signs issued certificates (regenerated at every start). */
   root(): Promise<string> {
     return this.get(`${this.managementUrl}/roots/0`);
