@@ -82,6 +82,7 @@ export const Codes = {
   requestRate: 'BERTH_E_REQUEST_RATE',
   requestAuth: 'BERTH_E_REQUEST_AUTH',
   requestTooLarge: 'BERTH_E_REQUEST_TOO_LARGE',
+  authUnreachable: 'BERTH_E_AUTH_UNREACHABLE',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -16,6 +16,13 @@ export interface BasicAuthSpec {
   readonly forward: boolean;
 }
 
+export interface ForwardAuthSpec {
+  /** The auth service: http(s) URL. */
+  readonly url: string;
+  /** Headers of the service's 2xx answer copied onto the request (lowercase), e.g. remote-user. */
+  readonly copyHeaders: readonly string[];
+}
+
 /** A header to set, or to remove (null). */
 export type HeaderEdit = readonly [name: string, value: string | null];
 
@@ -23,6 +30,7 @@ export interface BehaviourSpec {
   /** Set when `auth` or `allow` cannot be read: the route answers 503, never serves open. Nothing else is then set. */
   readonly failClosed?: true;
   readonly basicAuth?: BasicAuthSpec;
+  readonly forwardAuth?: ForwardAuthSpec;
   /** Normalised ranges (`10.0.0.1/32`, `fd00::/8`), in the order given, without repeats. */
   readonly allow?: readonly string[];
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
@@ -53,7 +61,7 @@ export function isBehaviourKey(key: string): boolean {
   return (BEHAVIOUR_KEYS as readonly string[]).includes(dot === -1 ? key : key.slice(0, dot));
 }
 
-const EXACT_KEYS = ['auth.basic', 'auth.basic.realm', 'auth.basic.forward', 'allow', 'rate-limit', 'rate-limit.burst', 'max-body', 'compress'] as const;
+const EXACT_KEYS = ['auth.basic', 'auth.basic.realm', 'auth.basic.forward', 'auth.forward', 'auth.forward.headers', 'allow', 'rate-limit', 'rate-limit.burst', 'max-body', 'compress'] as const;
 const KNOWN = `${EXACT_KEYS.join(', ')}, headers.request.<Name>, headers.response.<Name>`;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -104,6 +112,7 @@ export function readBehaviours(keys: ReadonlyMap<string, string>, placeOf: (key:
   }
 
   const basicAuth = readBasicAuth(given, problem);
+  const forwardAuth = readForwardAuth(given, problem);
   const allow = given.has('allow') ? readAllow(given.get('allow')!, problem) : undefined;
   const rateLimit = readRateLimit(given, problem);
   const maxBodyBytes = given.has('max-body') ? readSize(given.get('max-body')!, problem) : undefined;
@@ -113,6 +122,7 @@ export function readBehaviours(keys: ReadonlyMap<string, string>, placeOf: (key:
   const byName = (a: HeaderEdit, b: HeaderEdit) => (a[0].toLowerCase() < b[0].toLowerCase() ? -1 : 1);
   const spec: BehaviourSpec = {
     ...(basicAuth ? { basicAuth } : {}),
+    ...(forwardAuth ? { forwardAuth } : {}),
     ...(allow ? { allow } : {}),
     ...(rateLimit ? { rateLimit } : {}),
     ...(requestHeaders.length > 0 ? { requestHeaders: requestHeaders.sort(byName) } : {}),
@@ -163,6 +173,33 @@ function readBasicAuth(given: ReadonlyMap<string, string>, problem: Report): Bas
   }
   const forward = given.has('auth.basic.forward') ? readBoolean('auth.basic.forward', given.get('auth.basic.forward')!, Codes.behaviourAuth, problem) : false;
   return users.length > 0 && forward !== undefined ? { users, realm, forward } : undefined;
+}
+
+function readForwardAuth(given: ReadonlyMap<string, string>, problem: Report): ForwardAuthSpec | undefined {
+  const raw = given.get('auth.forward');
+  if (raw === undefined) {
+    if (given.has('auth.forward.headers')) problem('auth.forward.headers', Codes.behaviourAuth, 'auth.forward.headers without auth.forward', 'give the auth service URL in auth.forward');
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.hash) {
+    problem('auth.forward', Codes.behaviourAuth, `auth.forward "${raw}" is not a plain http(s) URL`, 'give the auth service URL, like http://auth:4181/verify');
+    return undefined;
+  }
+  const copyHeaders: string[] = [];
+  for (const name of (given.get('auth.forward.headers') ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    if (!TOKEN.test(name) || REQUEST_OWNED.has(name.toLowerCase())) {
+      problem('auth.forward.headers', Codes.behaviourAuth, `auth.forward.headers: "${name}" is not a header berth may copy onto a request`, 'list header names like Remote-User, Remote-Email');
+      return undefined;
+    }
+    copyHeaders.push(name.toLowerCase());
+  }
+  return { url: url.href, copyHeaders };
 }
 
 function readAllow(raw: string, problem: Report): string[] | undefined {

@@ -58,6 +58,17 @@ export function sendAnswer(res: http.ServerResponse, answer: { status: number; h
  * An upgrade berth will not make, answered on the raw socket. `detail` is plain text for berth's
  * page, or with `isPage` a whole page already made (a route's own answer).
  */
+/** Another server's answer relayed whole (a route's auth service refusing a request). */
+export function relayAnswer(res: http.ServerResponse, status: number, headers: readonly string[], body: Buffer): void {
+  if (res.writableEnded || res.destroyed) return;
+  try {
+    res.writeHead(status, [...headers, 'content-length', String(body.length)]);
+  } catch {
+    return sendError(res, 502, 'The auth service answered what berth cannot relay.');
+  }
+  res.end(body);
+}
+
 export function rejectUpgrade(socket: Duplex, status: number, detail: string, code?: string, headers: Readonly<Record<string, string>> = {}, isPage = false): void {
   if (!socket.writable) return void socket.destroy();
   const body = isPage ? detail : errorPage(status, detail, code);

@@ -14,10 +14,11 @@ import type { Endpoint } from '../routes/types.js';
 import { bracketed, plainAddress } from '../util/ip.js';
 import { createForwarder } from './forwarder.js';
 import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
+import { askForwardAuth, closeForwardAuthAgents, type ForwardAuthRequest } from './forward-auth.js';
 import { createHttpsListener, type HttpsHandlers, type HttpsOptions } from './https.js';
 import { oneAtATime } from './lanes.js';
 import type { ProxyObserver, RequestRecord } from './observer.js';
-import { clientErrorStatus, rejectUpgrade, sendAnswer, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
+import { clientErrorStatus, rejectUpgrade, relayAnswer, sendAnswer, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
 import { decide, MAX_REQUEST_HEADERS, strippedPrefix, upstreamPath, type Decision, type RequestFacts } from './route.js';
 import { hostHeaderValues, requestTarget, type EncodedChar } from './target.js';
 import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
@@ -97,9 +98,19 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     if (!behaviours) return proceed(req, res, decision, exchange, NO_EDITS, null);
     const verdict = decideBehaviours(behaviours, behaviourFacts(req));
     const then = (outcome: BehaviourDecision) => {
-      if (outcome.kind === 'continue') return proceed(req, res, decision, exchange, outcome.requestHeaders, outcome.maxBodyBytes);
-      exchange.code = outcome.code;
-      sendAnswer(res, outcome, isHttp2(req));
+      if (outcome.kind !== 'continue') {
+        exchange.code = outcome.code;
+        return sendAnswer(res, outcome, isHttp2(req));
+      }
+      const forwardAuth = behaviours.spec.forwardAuth;
+      if (!forwardAuth) return proceed(req, res, decision, exchange, outcome.requestHeaders, outcome.maxBodyBytes);
+      void askForwardAuth(forwardAuth, authRequest(req, decision), options.upstreamTimeoutMs).then((asked) => {
+        if (asked.kind === 'allow') return proceed(req, res, decision, exchange, [...outcome.requestHeaders, ...asked.edits], outcome.maxBodyBytes);
+        exchange.code = asked.kind === 'answer' ? Codes.requestAuth : Codes.authUnreachable;
+        if (asked.kind === 'answer') return relayAnswer(res, asked.status, asked.headers, asked.body);
+        logger.warn({ code: Codes.authUnreachable, host: decision.host, url: forwardAuth.url, err: asked.error.message }, 'the auth service could not be asked');
+        sendError(res, 502, 'The auth service of this route could not be asked.', Codes.authUnreachable);
+      }).catch((error: unknown) => logger.error({ code: Codes.internal, err: error }, 'answering after forward auth failed'));
     };
     if (!(verdict instanceof Promise)) return then(verdict);
     verdict.then(then, (error: unknown) => {
@@ -128,6 +139,14 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       maxBodyBytes,
     };
     forward(req, res, attempt, decision.pool, decision.endpoint, true);
+  }
+
+  /** What a route's auth service is told of a request: berth's own forwarding headers, never a client's. */
+  function authRequest(req: http.IncomingMessage, decision: Forward): ForwardAuthRequest {
+    const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
+    const client = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade: false };
+    const headers = upstreamRequestHeaders(req.headers, client, { keepUnderscores: options.keepUnderscoreHeaders, strippedPrefix: null });
+    return { method: req.method ?? 'GET', uri: req.url ?? '/', host: typeof req.headers.host === 'string' ? req.headers.host : decision.host, proto: client.encrypted ? 'https' : 'http', clientAddress: behaviourFacts(req).clientAddress, headers };
   }
 
   /** What a route's allow list and rate limit see: the socket's peer, or the client a trusted proxy names. */
@@ -177,9 +196,19 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
         rejectUpgrade(socket, failure.status, 'The upstream did not accept the WebSocket.');
       });
     };
-    if (!pool.behaviours) return tunnel(NO_EDITS);
+    const behaviours = pool.behaviours;
+    if (!behaviours) return tunnel(NO_EDITS);
     // A WebSocket meets its route's allow list, rate limit and auth like any request.
-    const then = (outcome: BehaviourDecision) => (outcome.kind === 'continue' ? tunnel(outcome.requestHeaders) : rejectUpgrade(socket, outcome.status, outcome.body, outcome.code, outcome.headers, true));
+    const then = (outcome: BehaviourDecision) => {
+      if (outcome.kind !== 'continue') return rejectUpgrade(socket, outcome.status, outcome.body, outcome.code, outcome.headers, true);
+      const forwardAuth = behaviours.spec.forwardAuth;
+      if (!forwardAuth) return tunnel(outcome.requestHeaders);
+      void askForwardAuth(forwardAuth, authRequest(req, decision), options.upstreamTimeoutMs).then((asked) => {
+        if (asked.kind === 'allow') return tunnel([...outcome.requestHeaders, ...asked.edits]);
+        if (asked.kind === 'answer') return rejectUpgrade(socket, asked.status, asked.body.toString('latin1'), Codes.requestAuth, Object.fromEntries(pairs(asked.headers)), true);
+        rejectUpgrade(socket, 502, 'The auth service of this route could not be asked.', Codes.authUnreachable);
+      }).catch((error: unknown) => logger.error({ code: Codes.internal, err: error }, 'answering after forward auth failed'));
+    };
     const verdict = decideBehaviours(pool.behaviours, behaviourFacts(req));
     if (!(verdict instanceof Promise)) return then(verdict);
     verdict.then(then, () => rejectUpgrade(socket, 500, 'The request could not be checked.', Codes.internal));
@@ -296,6 +325,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       await Promise.all(closed);
       clearTimeout(timer);
       forwarder.close();
+      closeForwardAuthAgents();
     },
   };
 }
@@ -364,6 +394,13 @@ interface Exchange {
 
 type Forward = Extract<Decision, { kind: 'forward' }>;
 const NO_EDITS: readonly HeaderEdit[] = [];
+
+/** Header lines as [name, value] pairs. */
+function pairs(lines: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < lines.length; i += 2) out.push([lines[i]!, lines[i + 1]!]);
+  return out;
+}
 
 /** Header edits in order: a value sets, null removes. */
 function applyEdits(headers: http.IncomingHttpHeaders, edits: readonly HeaderEdit[]): http.IncomingHttpHeaders {

@@ -54,13 +54,31 @@ function get(port: number, host: string, path = '/', headers: Record<string, str
   });
 }
 
+/** An auth service: a good X-Token passes with Remote-User; anything else is sent to log in. */
+async function authService() {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers);
+    if (req.headers['x-token'] === 'good') {
+      res.writeHead(200, { 'remote-user': 'alice' });
+      return res.end();
+    }
+    res.writeHead(302, { location: 'https://login.test/?next=' + encodeURIComponent(String(req.headers['x-forwarded-uri'])) });
+    res.end('go log in');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { seen, port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
+
 describe('per-route behaviours', () => {
   let origin: Awaited<ReturnType<typeof echoOrigin>>;
+  let auth: Awaited<ReturnType<typeof authService>>;
   let berth: RunningBerth;
   let folder: string;
 
   before(async () => {
     origin = await echoOrigin();
+    auth = await authService();
     folder = await mkdtemp(join(tmpdir(), 'berth-behaviours-'));
     const to = `http://127.0.0.1:${origin.port}`;
     const routes = `routes:
@@ -92,6 +110,13 @@ describe('per-route behaviours', () => {
   - host: zip.test
     to: ${to}
     compress: true
+  - host: sso.test
+    to: ${to}
+    auth.forward: http://127.0.0.1:${auth.port}/verify
+    auth.forward.headers: Remote-User
+  - host: sso-down.test
+    to: ${to}
+    auth.forward: http://127.0.0.1:1/verify
 `;
     await writeFile(join(folder, 'routes.yml'), routes);
     berth = await startSyncedBerth(['--routes-file', join(folder, 'routes.yml'), '--no-docker']);
@@ -99,7 +124,27 @@ describe('per-route behaviours', () => {
   after(async () => {
     await berth?.stop();
     origin?.close();
+    auth?.close();
     await rm(folder, { recursive: true, force: true });
+  });
+
+  it('asks the auth service first: its refusal goes to the client as it is, its 2xx lets the request through with the headers it names', async () => {
+    const refused = await get(berth.proxyPort, 'sso.test', '/account?tab=1', { 'x-forwarded-user': 'mallory' });
+    assert.equal(refused.status, 302);
+    assert.equal(refused.headers.location, 'https://login.test/?next=%2Faccount%3Ftab%3D1');
+    assert.equal(refused.body.toString(), 'go log in');
+    const asked = auth.seen.at(-1)!;
+    assert.deepEqual([asked['x-forwarded-method'], asked['x-forwarded-uri'], asked['x-forwarded-host'], asked['x-forwarded-proto']], ['GET', '/account?tab=1', 'sso.test', 'http']);
+    assert.equal(asked['x-forwarded-user'], undefined, "a client's own X-Forwarded-User never reaches the auth service");
+    const passed = await get(berth.proxyPort, 'sso.test', '/account', { 'x-token': 'good', 'remote-user': 'mallory' });
+    assert.equal(passed.status, 200);
+    assert.equal(JSON.parse(passed.body.toString()).headers['remote-user'], 'alice');
+  });
+
+  it('fails closed with 502 when the auth service cannot be asked', async () => {
+    const answer = await get(berth.proxyPort, 'sso-down.test');
+    assert.equal(answer.status, 502);
+    assert.match(answer.body.toString(), /BERTH_E_AUTH_UNREACHABLE/);
   });
 
   it('answers 403 to an address outside the allow list and serves one inside it', async () => {
@@ -193,7 +238,11 @@ describe('per-route behaviours from container labels', () => {
     const host = `${uniqueName('auth')}.test`;
     await runHttpd({ image, body: 'secret page', labels: { 'berth.port': '80', 'berth.host': host, 'berth.auth.basic': `carol:${SHA}`, 'berth.headers.response.X-Frame-Options': 'DENY' } });
     await waitFor(async () => (await get(berth.proxyPort, host)).status === 401, { what: `${host} asking for a password` });
-    const answer = await get(berth.proxyPort, host, '/', { authorization: basic('carol', 'secret') });
+    // Auth answers before the container's httpd may listen: wait for the page itself.
+    const answer = await waitFor(async () => {
+      const page = await get(berth.proxyPort, host, '/', { authorization: basic('carol', 'secret') });
+      return page.status === 200 && page;
+    }, { what: `${host} serving carol` });
     assert.deepEqual([answer.status, answer.body.toString(), answer.headers['x-frame-options']], [200, 'secret page', 'DENY']);
     const compose = `${uniqueName('compose')}.test`;
     await runHttpd({ image, labels: { 'berth.port': '80', 'berth.host': compose, 'berth.auth.basic': `bob:${APR1.replace(/\$/g, '$$$$')}` } });
