@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, TargetResult } from './benchmark.js';
+import { behaviours } from './behaviours.js';
 import { churn } from './churn.js';
 import { cleanupAll, cleanUpOnSignals, onCleanup } from './cleanup.js';
 import { convergence } from './convergence.js';
@@ -16,7 +17,7 @@ import { scale } from './scale.js';
 import { markdownTable } from './table.js';
 import { throughput } from './throughput.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, httpsBench, convergence, routesFile, churn, rolling, scale, lookup];
+const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

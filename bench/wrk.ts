@@ -10,6 +10,8 @@ export interface WrkOptions {
   readonly newConnections: boolean;
   /** HTTPS to this URL host (wrk sends it as SNI; it must resolve to 127.0.0.1) instead of HTTP to 127.0.0.1. */
   readonly tlsHost?: string;
+  /** More request headers, `Name: value`. */
+  readonly headers?: readonly string[];
 }
 
 export interface WrkResult {
@@ -24,6 +26,7 @@ export interface WrkResult {
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
   const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '-H', `Host: ${options.host}`];
   if (options.newConnections) args.push('-H', 'Connection: close');
+  for (const header of options.headers ?? []) args.push('-H', header);
   args.push(options.tlsHost === undefined ? `http://127.0.0.1:${options.port}/` : `https://${options.tlsHost}:${options.port}/`);
   return new Promise((resolve, reject) => {
     // wrk stops by itself after -d; the timeout only guards against a wedged run.
