@@ -5,26 +5,29 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { AddressMatcher } from '../config/cidr.js';
-import { normalizeRequestHost } from '../routes/host.js';
-import type { RouteStore } from '../routes/store.js';
-import type { Pool } from '../routes/table.js';
-import type { ChallengeAnswers } from '../certs/types.js';
-import type { Endpoint } from '../routes/types.js';
-import { bracketed, plainAddress } from '../util/ip.js';
-import { createForwarder } from './forwarder.js';
-import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
-import { askForwardAuth, closeForwardAuthAgents, type ForwardAuthRequest } from './forward-auth.js';
-import { createHttpsListener, type HttpsHandlers, type HttpsOptions } from './https.js';
-import { oneAtATime } from './lanes.js';
-import type { ProxyObserver, RequestRecord } from './observer.js';
-import { clientErrorStatus, rejectUpgrade, relayAnswer, sendAnswer, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
-import { decide, MAX_REQUEST_HEADERS, strippedPrefix, upstreamPath, type Decision, type RequestFacts } from './route.js';
-import { hostHeaderValues, requestTarget, type EncodedChar } from './target.js';
-import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
 import { decide as decideBehaviours, responseHeaderEdits, type Decision as BehaviourDecision, type RequestFacts as BehaviourFacts } from '../behaviours/pipeline.js';
 import type { HeaderEdit } from '../behaviours/spec.js';
+import type { ChallengeAnswers } from '../certs/types.js';
+import type { AddressMatcher } from '../config/cidr.js';
 import { Codes } from '../errors.js';
+import type { RouteStore } from '../routes/store.js';
+import type { Pool } from '../routes/table.js';
+import type { Endpoint } from '../routes/types.js';
+import { bracketed, plainAddress } from '../util/ip.js';
+import { answerChallenge } from './challenge.js';
+import { askForwardAuth, closeForwardAuthAgents, type ForwardAuthRequest } from './forward-auth.js';
+import { createForwarder } from './forwarder.js';
+import { applyEdits, lastForwardedFor, NO_EDITS, pairs } from './header-edits.js';
+import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
+import { createHttpsListener, type HttpsHandlers, type HttpsOptions } from './https.js';
+import { oneAtATime } from './lanes.js';
+import type { ProxyObserver } from './observer.js';
+import { droppedRecord, report, type Exchange } from './report.js';
+import { authorityOf2, factsOf, http2Framing, isEncrypted, isHttp2 } from './request-facts.js';
+import { clientErrorStatus, rejectUpgrade, relayAnswer, sendAnswer, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
+import { decide, MAX_REQUEST_HEADERS, strippedPrefix, upstreamPath, type Decision } from './route.js';
+import { hostHeaderValues, requestTarget, type EncodedChar } from './target.js';
+import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
 
 export interface ProxyServerOptions {
   readonly store: RouteStore;
@@ -330,140 +333,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   };
 }
 
-function factsOf(req: http.IncomingMessage): RequestFacts {
-  return {
-    method: req.method ?? '',
-    url: req.url ?? '',
-    hostHeaders: isHttp2(req) ? http2HostValues(req) : hostHeaderValues(req.rawHeaders),
-    headerCount: req.rawHeaders.length / 2,
-    transferEncoding: req.headers['transfer-encoding'],
-    encrypted: isEncrypted(req),
-  };
-}
-
-function isHttp2(req: http.IncomingMessage): boolean {
-  return req.httpVersionMajor === 2;
-}
-
-function isEncrypted(req: http.IncomingMessage): boolean {
-  return isHttp2(req) || (req.socket as { encrypted?: boolean }).encrypted === true;
-}
-
-/** HTTP/2 names the host in :authority; a Host header beside it must agree (RFC 9113 8.3.1). */
-function http2HostValues(req: http.IncomingMessage): string[] {
-  const hosts = hostHeaderValues(req.rawHeaders);
-  const authority = authorityOf2(req);
-  if (authority === undefined) return hosts;
-  return hosts.length === 0 || (hosts.length === 1 && hosts[0] === authority) ? [authority] : [authority, ...hosts];
-}
-
-function authorityOf2(req: http.IncomingMessage): string | undefined {
-  const authority = req.headers[':authority'];
-  return typeof authority === 'string' ? authority : undefined;
-}
-
-/** HTTP/2 frames bodies itself: a length when one is given, else chunked unless the stream ended with its headers. */
-function http2Framing(req: http.IncomingMessage): Framing {
-  const length = req.headers['content-length'];
-  if (length !== undefined) return length === '0' ? { kind: 'none' } : { kind: 'length', length };
-  const stream = (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream;
-  return stream?.endAfterHeaders ? { kind: 'none' } : { kind: 'chunked' };
-}
-
-/** http-01: the answer for a token berth is validating, before routes, redirects or apps see it. */
-function answerChallenge(req: http.IncomingMessage, res: http.ServerResponse, challenges: ChallengeAnswers): boolean {
-  const url = req.url ?? '';
-  if (req.method !== 'GET' || !url.startsWith(CHALLENGE_PREFIX) || isEncrypted(req)) return false;
-  const answer = challenges.http01(url.slice(CHALLENGE_PREFIX.length));
-  if (answer === undefined) return false;
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer), 'cache-control': 'no-store' });
-  res.end(answer);
-  return true;
-}
-
-const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
-
-/** Which endpoint is serving a request (it changes when a retry moves it). */
-interface Exchange {
-  endpoint: Endpoint | null;
-  /** The X-Request-Id the upstream was sent, for the access log. */
-  requestId: string | null;
-  /** berth's code when berth answered itself (a refusal, a route's 401/403/429/413). */
-  code: string | null;
-}
-
 type Forward = Extract<Decision, { kind: 'forward' }>;
-const NO_EDITS: readonly HeaderEdit[] = [];
-
-/** Header lines as [name, value] pairs. */
-function pairs(lines: readonly string[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i < lines.length; i += 2) out.push([lines[i]!, lines[i + 1]!]);
-  return out;
-}
-
-/** Header edits in order: a value sets, null removes. */
-function applyEdits(headers: http.IncomingHttpHeaders, edits: readonly HeaderEdit[]): http.IncomingHttpHeaders {
-  for (const [name, value] of edits) {
-    if (value === null) delete headers[name];
-    else headers[name] = value;
-  }
-  return headers;
-}
-
-/** The address a trusted proxy put last in X-Forwarded-For: the client it saw. */
-function lastForwardedFor(header: string | string[] | undefined): string | null {
-  const value = Array.isArray(header) ? header.join(',') : header;
-  const last = value?.split(',').pop()?.trim();
-  return last ? plainAddress(last) : null;
-}
-
-/** Tells the observer about the request once its response is done or abandoned. */
-function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.ServerResponse, decision: Decision, exchange: Exchange, started: number): void {
-  const socket = req.socket;
-  const written = socket.bytesWritten;
-  const path = req.url ?? '';
-  const pool = decision.pool;
-  res.once('close', () => {
-    const endpoint = exchange.endpoint;
-    const requestId = exchange.requestId ?? req.headers['x-request-id'];
-    observer.request({
-      method: req.method ?? '',
-      host: normalizeRequestHost(req.headers.host),
-      path,
-      routeHost: pool ? (pool.host ?? '*') : null,
-      // Nothing sent: what nginx logs for a client that closed first.
-      status: res.headersSent ? res.statusCode : 499,
-      code: exchange.code,
-      durationMs: performance.now() - started,
-      // HTTP/2 streams share their session's socket: its count is not this response's (0 then).
-      bytes: isHttp2(req) ? 0 : socket.bytesWritten - written,
-      upstream: endpoint ? `${endpoint.address}:${endpoint.port}` : null,
-      container: endpoint?.container?.name ?? null,
-      requestId: typeof requestId === 'string' ? requestId : null,
-      aborted: !res.writableFinished,
-    });
-  });
-}
-
-/** A pipelined request whose client left before its turn came. */
-function droppedRecord(req: http.IncomingMessage, routeHost: string | null): RequestRecord {
-  const requestId = req.headers['x-request-id'];
-  return {
-    method: req.method ?? '',
-    host: normalizeRequestHost(req.headers.host),
-    path: req.url ?? '',
-    routeHost,
-    status: 499,
-    code: null,
-    durationMs: 0,
-    bytes: 0,
-    upstream: null,
-    container: null,
-    requestId: typeof requestId === 'string' ? requestId : null,
-    aborted: true,
-  };
-}
 
 /** The Host an outside site expects: its name, and its port unless the scheme's default. */
 function authorityOf(endpoint: Endpoint): string {
