@@ -10,6 +10,12 @@ import { helpText, parseConfig } from './config/parse.js';
 import { BerthError, Codes, ExitCodes } from './errors.js';
 import { createLogger } from './log.js';
 
+// `berth check <compose.yml>`: a dry run of the labels, no engine, no listener.
+if (process.argv[2] === 'check') {
+  const { runCheck } = await import('./check/command.js');
+  process.exit(runCheck(process.argv.slice(3)));
+}
+
 const parsed = parseConfig(process.argv.slice(2), process.env);
 if (parsed.kind === 'version') {
   // dist/src/cli.js -> the package's own manifest, in a checkout, the npm package and the image alike.
