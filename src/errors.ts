@@ -10,6 +10,7 @@ export const Codes = {
   labelNetwork: 'BERTH_E_LABEL_NETWORK',
   labelEncoded: 'BERTH_E_LABEL_ENCODED',
   labelHsts: 'BERTH_E_LABEL_HSTS',
+  labelRedirect: 'BERTH_E_LABEL_REDIRECT',
   routeNoHost: 'BERTH_E_ROUTE_NO_HOST',
   portAmbiguous: 'BERTH_E_PORT_AMBIGUOUS',
   networkAmbiguous: 'BERTH_E_NETWORK_AMBIGUOUS',

@@ -1,7 +1,7 @@
 // A running container -> its routes and problems. Pure: the Docker client supplies the data.
 import { Codes } from '../errors.js';
 import { toDnsLabel } from '../routes/host.js';
-import type { Endpoint, ForwardSpec, Problem, RouteTls } from '../routes/types.js';
+import type { Endpoint, ForwardSpec, Problem, RedirectSpec, RouteTls } from '../routes/types.js';
 import { readLabels, type RouteIntent } from './labels.js';
 
 /** The part of Docker's container list entry that routing needs. */
@@ -50,6 +50,8 @@ export interface RoutingOptions {
 
 export interface ContainerRouting {
   readonly routes: readonly ForwardSpec[];
+  /** Routes that answer with a redirect (`redirect` labels): no endpoint, no port. */
+  readonly redirects?: readonly RedirectSpec[];
   readonly problems: readonly Problem[];
   /** False when the container is opted out or not concerned. */
   readonly routed: boolean;
@@ -68,19 +70,25 @@ export function containerRouting(container: ContainerSummary, options: RoutingOp
 
   const nameHost = nameRouted ? containerHost(container, options.domain!, problems) : null;
   const routes: ForwardSpec[] = [];
+  const redirects: RedirectSpec[] = [];
   for (const intent of reading.routes) {
     const hosts = intent.hosts ?? (nameHost ? [nameHost] : null);
     if (hosts === null) {
       if (intent.name !== 'default' || reading.routes.length === 1) problems.push(noHostProblem(intent, options));
       continue;
     }
+    const tls = routeTls(intent, options);
+    if (intent.redirect) {
+      const redirect = { ...intent.redirect, stripPrefix: intent.stripPrefix, origin: `container ${container.name}` };
+      for (const host of hosts) redirects.push({ host, path: intent.path, source: 'docker', redirect, ...(tls ? { tls } : {}) });
+      continue;
+    }
     const endpoint = endpointFor(container, intent, options, notReady, problems);
     if (!endpoint) continue;
-    const tls = routeTls(intent, options);
     const behaviours = intent.behaviours ? { behaviours: intent.behaviours } : {};
     for (const host of hosts) routes.push({ host, path: intent.path, endpoint, source: 'docker', ...(tls ? { tls } : {}), ...behaviours });
   }
-  return { routes, problems, routed: true };
+  return { routes, ...(redirects.length > 0 ? { redirects } : {}), problems, routed: true };
 }
 
 /** HTTPS when the labels say so, or when they say nothing and --tls-default is on. */

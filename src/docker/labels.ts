@@ -29,6 +29,8 @@ export interface RouteIntent {
   readonly hsts: string | null;
   /** Allow list, rate limit, auth, headers, body limit; null when none is set. */
   readonly behaviours?: BehaviourSpec | null;
+  /** Answer with a redirect instead of forwarding (`redirect`, `redirect-code`); per route, never inherited. */
+  readonly redirect?: { readonly location: string; readonly code: 301 | 302 | 307 | 308 } | null;
 }
 
 export interface LabelReading {
@@ -38,7 +40,7 @@ export interface LabelReading {
   readonly problems: readonly Problem[];
 }
 
-const ROUTE_KEYS = ['host', 'path', 'strip-prefix', 'scheme', 'port', 'network', 'allow-encoded', 'tls', 'tls.redirect', 'hsts'] as const;
+const ROUTE_KEYS = ['host', 'path', 'strip-prefix', 'scheme', 'port', 'network', 'allow-encoded', 'tls', 'tls.redirect', 'hsts', 'redirect', 'redirect-code'] as const;
 const TOP_KEYS = ['enable', ...ROUTE_KEYS] as const;
 type RouteKey = (typeof ROUTE_KEYS)[number];
 const ROUTE_NAME = /^[a-z0-9_-]{1,63}$/i;
@@ -110,7 +112,8 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   const topHosts = top.has('host') ? readHosts(top.get('host')!, `${start}host`, problems) : null;
 
   const routes: RouteIntent[] = [];
-  const pathKeys = new Map([...top].filter(([key]) => key === 'path' || key === 'strip-prefix'));
+  // Per-route keys the top-level labels give the default route only, never named ones.
+  const pathKeys = new Map([...top].filter(([key]) => key === 'path' || key === 'strip-prefix' || key === 'redirect' || key === 'redirect-code'));
   const defaultRoute = readRoute('default', pathKeys, start, base, topHosts, problems);
   if (defaultRoute) routes.push({ ...defaultRoute, behaviours: behavioursOf(start) });
   for (const [name, group] of [...named].sort(([a], [b]) => a.localeCompare(b))) {
@@ -157,7 +160,9 @@ function readRoute(
   if (problems.length > before || path === undefined || stripPrefix === undefined) return undefined;
   if (scheme === undefined || port === undefined || network === undefined || allowEncoded === undefined) return undefined;
   if (tls === undefined || tlsRedirect === undefined || hsts === undefined) return undefined;
-  return { name, hosts, path, stripPrefix, scheme, port, network, allowEncoded, tls, tlsRedirect, hsts };
+  const redirect = values.has('redirect') || values.has('redirect-code') ? readRedirect(values, label, problems) : null;
+  if (redirect === undefined) return undefined;
+  return { name, hosts, path, stripPrefix, scheme, port, network, allowEncoded, tls, tlsRedirect, hsts, ...(redirect ? { redirect } : {}) };
 }
 
 function unique(problems: readonly Problem[]): Problem[] {
@@ -182,6 +187,34 @@ function readBoolean(value: string, label: string, problems: Problem[]): boolean
   const parsed = parseBooleanWord(value);
   if (parsed === undefined) problems.push({ code: Codes.labelBoolean, label, message: `${label}="${value}" is not a boolean (${BOOLEAN_WORDS})`, fix: `use ${BOOLEAN_WORDS}` });
   return parsed;
+}
+
+const REDIRECT_CODES = [301, 302, 307, 308] as const;
+
+/** `redirect` (an http(s) URL: scheme, host, optional path) and `redirect-code` (301 by default). */
+function readRedirect(values: ReadonlyMap<string, string>, label: string, problems: Problem[]): { location: string; code: (typeof REDIRECT_CODES)[number] } | undefined {
+  const raw = values.get('redirect');
+  if (raw === undefined) {
+    problems.push({ code: Codes.labelRedirect, label: `${label}redirect-code`, message: `${label}redirect-code without ${label}redirect`, fix: `set ${label}redirect to the URL to send clients to` });
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.search || url.hash) {
+    problems.push({ code: Codes.labelRedirect, label: `${label}redirect`, message: `"${raw}" is not a plain http(s) URL`, fix: 'use a URL like https://new.example.com or https://example.com/base' });
+    return undefined;
+  }
+  const codeText = values.get('redirect-code')?.trim() ?? '301';
+  const code = REDIRECT_CODES.find((known) => String(known) === codeText);
+  if (code === undefined) {
+    problems.push({ code: Codes.labelRedirect, label: `${label}redirect-code`, message: `"${codeText}" is not 301, 302, 307 or 308`, fix: 'use 301, 302, 307 or 308' });
+    return undefined;
+  }
+  return { location: url.origin + url.pathname.replace(/\/+$/, ''), code };
 }
 
 /** Absent -> null; unreadable -> undefined with a problem. */

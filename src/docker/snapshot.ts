@@ -39,7 +39,7 @@ export function snapshot(
     if (container.id === own?.id) continue;
     const notReady = readiness(container, stopping.has(container.id));
     const result = containerRouting(container, routing, notReady);
-    routes.push(...result.routes);
+    routes.push(...result.routes, ...(result.redirects ?? []));
     reports.push({
       id: container.id,
       name: container.name,
@@ -48,7 +48,11 @@ export function snapshot(
       routed: result.routed,
       ready: notReady === null,
       notReadyReason: notReady,
-      routes: result.routes.map(({ host, path, endpoint }) => ({ host, path, address: endpoint.address, port: endpoint.port, scheme: endpoint.scheme })),
+      routes: [
+        ...result.routes.map(({ host, path, endpoint }) => ({ host, path, address: endpoint.address, port: endpoint.port, scheme: endpoint.scheme })),
+        // A redirect goes nowhere inside: its report names where clients are sent, by its code.
+        ...(result.redirects ?? []).map(({ host, path, redirect }) => ({ host, path, address: redirect.location, port: redirect.code, scheme: 'redirect' })),
+      ],
       problems: result.problems,
     });
   }

@@ -249,6 +249,16 @@ describe('per-route behaviours from container labels', () => {
     await waitFor(async () => (await get(berth.proxyPort, compose, '/', { authorization: basic('bob', 'secret') })).status === 200, { what: `${compose} letting bob in` });
   });
 
+  it("answers with the redirect a container's labels ask for, path and query kept, without a port", async () => {
+    const host = `${uniqueName('moved')}.test`;
+    await runHttpd({ image, labels: { 'berth.host': host, 'berth.redirect': 'https://new.example.test', 'berth.redirect-code': '308' } });
+    const answer = await waitFor(async () => {
+      const got = await get(berth.proxyPort, host, '/a/b?c=1');
+      return got.status === 308 && got;
+    }, { what: `${host} redirecting` });
+    assert.equal(answer.headers.location, 'https://new.example.test/a/b?c=1');
+  });
+
   it('keeps a container whose auth label cannot be read closed with 503, never open', async () => {
     const host = `${uniqueName('closed')}.test`;
     await runHttpd({ image, labels: { 'berth.port': '80', 'berth.host': host, 'berth.auth.basic': 'not-a-user-list' } });

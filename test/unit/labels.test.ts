@@ -431,3 +431,20 @@ describe('readLabels: behaviours', () => {
     assert.deepEqual(codes(reading), [Codes.behaviourAuth]);
   });
 });
+
+describe('readLabels: redirects', () => {
+  it('reads redirect and redirect-code per route, the path kept and no port needed', () => {
+    const reading = readLabels({ 'berth.host': 'old.example.com', 'berth.redirect': 'https://new.example.com/base/', 'berth.redirect-code': '308' }, 'berth');
+    assert.deepEqual(reading.problems, []);
+    assert.deepEqual(reading.routes[0]?.redirect, { location: 'https://new.example.com/base', code: 308 });
+  });
+
+  it('reports a redirect that is no plain URL, or a code that is no redirect, and drops that route', () => {
+    const cases: Array<Record<string, string>> = [{ 'berth.redirect': 'ftp://x' }, { 'berth.redirect': 'https://x.test', 'berth.redirect-code': '200' }, { 'berth.redirect-code': '301' }];
+    for (const labels of cases) {
+      const reading = readLabels({ 'berth.host': 'old.example.com', ...labels }, 'berth');
+      assert.deepEqual(codes(reading), [Codes.labelRedirect], JSON.stringify(labels));
+      assert.deepEqual(reading.routes, []);
+    }
+  });
+});
