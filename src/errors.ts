@@ -82,6 +82,8 @@ export const Codes = {
   requestRate: 'BERTH_E_REQUEST_RATE',
   requestAuth: 'BERTH_E_REQUEST_AUTH',
   requestTooLarge: 'BERTH_E_REQUEST_TOO_LARGE',
+  behaviourHealth: 'BERTH_E_BEHAVIOUR_HEALTH',
+  behaviourLb: 'BERTH_E_BEHAVIOUR_LB',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
