@@ -84,6 +84,7 @@ export const Codes = {
   requestTooLarge: 'BERTH_E_REQUEST_TOO_LARGE',
   behaviourHealth: 'BERTH_E_BEHAVIOUR_HEALTH',
   behaviourLb: 'BERTH_E_BEHAVIOUR_LB',
+  healthFailing: 'BERTH_W_HEALTH_FAILING',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
