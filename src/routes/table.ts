@@ -102,7 +102,8 @@ export class Pool {
     return stickyIdOf(endpoint);
   }
 
-  private byStickyId(id: string): Endpoint | undefined {
+  /** The ready endpoint a `berth_sticky` value names, if any. */
+  byStickyId(id: string): Endpoint | undefined {
     // Built on the first sticky request a table sees: tables of routes without sticky never pay.
     this.stickyIds ??= new Map(this.ready.map((endpoint) => [stickyIdOf(endpoint), endpoint]));
     return this.stickyIds.get(id);
