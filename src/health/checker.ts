@@ -33,7 +33,8 @@ export function healthTargets(table: RouteTable): HealthTarget[] {
     if (!health) continue;
     for (const endpoint of pool.endpoints) {
       // An endpoint Docker holds back is not checked: it rejoins as new once Docker lets it go.
-      if (!endpoint.ready && !endpoint.notReadyReason?.startsWith(HEALTH_REASON)) continue;
+      // (Docker's own "health check failing" has no colon: such a container is Docker's to hold.)
+      if (!endpoint.ready && !endpoint.notReadyReason?.startsWith(`${HEALTH_REASON}: `)) continue;
       const id = checkId(endpoint, health, pool.host);
       if (!targets.has(id)) targets.set(id, { id, endpoint, health, host: checkHost(endpoint, pool.host) });
     }
@@ -60,7 +61,9 @@ export class HealthChecker {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.options.store.onChange(() => this.sync());
+    // After the listeners of this change have all heard it: a table built from inside one would
+    // reach the listeners after this one before the change they are still to hear.
+    this.options.store.onChange(() => queueMicrotask(() => this.sync()));
     this.sync();
   }
 

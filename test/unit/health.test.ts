@@ -194,6 +194,7 @@ describe('HealthChecker', () => {
     assert.ok(checked.includes(9003));
     assert.deepEqual(ready(), [9001]);
     store.update('file', routes([9001]));
+    await advance(0);
     assert.deepEqual(store.healthFailures(), {});
     await advance(5000);
     assert.equal(checked.filter((port) => port === 9003).length, 1);
@@ -214,10 +215,28 @@ describe('HealthChecker', () => {
     assert.equal(pending(), 0);
   });
 
-  it('leaves an endpoint Docker holds back to Docker', () => {
+  it('leaves an endpoint Docker holds back to Docker, its own failing health check included', () => {
     const store = new RouteStore(['file']);
-    store.update('file', [{ host: 'a.test', path: '/', source: 'file', endpoint: endpoint('c1', { ready: false, notReadyReason: 'container is stopping' }), behaviours: { health } }]);
+    const held = (key: string, notReadyReason: string): RouteSpec => ({ host: 'a.test', path: '/', source: 'file', endpoint: endpoint(key, { ready: false, notReadyReason }), behaviours: { health } });
+    store.update('file', [held('c1', 'container is stopping'), held('c2', 'health check failing')]);
     assert.deepEqual(healthTargets(store.current), []);
+  });
+
+  it('forgets the failure of an endpoint the routes drop without another table', async () => {
+    const { store, checker, advance, failing } = setUp([9001]);
+    checker.start();
+    await advance(0);
+    failing.add(9003);
+    const heard: number[] = [];
+    store.update('file', routes([9001, 9003]));
+    await advance(0);
+    assert.equal(store.current.match('a.test', '/')!.ready.length, 1);
+    store.onChange((change) => heard.push(change.version));
+    store.update('file', routes([9001]));
+    await advance(0);
+    assert.equal(heard.length, 1, 'the new routes; forgetting the failure of an endpoint no pool holds changes no pool');
+    assert.deepEqual(store.healthFailures(), {});
+    checker.stop();
   });
 });
 
