@@ -1,11 +1,14 @@
 // Active health checks on a routes-file route to two loopback origins: when one starts failing
 // (answers 500, or closes its listener) all traffic goes to the other within about two intervals,
-// /api/routes says why, and it comes back once its checks pass; the same with --workers.
+// /api/routes says why, and it comes back once its checks pass; the same with --workers, and for
+// containers that ask for checks with labels.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { RunningBerth } from '../support/berth.js';
+import { startSyncedBerth, type RunningBerth } from '../support/berth.js';
+import { cleanup, docker, runHttpd, uniqueName } from '../support/docker.js';
+import { busyboxImage } from '../support/images.js';
 import { berthWithRoutes, type RoutedBerth } from '../support/routed-berth.js';
 import { waitFor } from '../support/wait.js';
 
@@ -37,10 +40,10 @@ async function origin(name: string, port = 0) {
   };
 }
 
-async function servedBy(berth: RunningBerth, count: number): Promise<Set<string>> {
+async function servedBy(berth: RunningBerth, count: number, host = HOST): Promise<Set<string>> {
   const names = new Set<string>();
   for (let i = 0; i < count; i++) {
-    const response = await berth.request(HOST, '/');
+    const response = await berth.request(host, '/');
     assert.equal(response.status, 200, `request ${i}: ${response.status} ${response.body}`);
     names.add(response.body);
   }
@@ -105,3 +108,29 @@ for (const workers of [null, 2]) {
     });
   });
 }
+
+describe('health checks from container labels', () => {
+  let berth: RunningBerth;
+  const host = `${uniqueName('health')}.test`;
+  before(async () => {
+    berth = await startSyncedBerth([]);
+  });
+  after(async () => {
+    await berth?.stop();
+    await cleanup();
+  });
+
+  it('drops the container whose health path answers 404 until it answers 200', async () => {
+    const image = await busyboxImage();
+    const labels = { 'berth.host': host, 'berth.port': '80', 'berth.health.path': '/healthz', 'berth.health.interval': `${INTERVAL_MS}ms` };
+    const good = await runHttpd({ image, body: 'good', files: { healthz: 'ok' }, labels });
+    const bad = await runHttpd({ image, body: 'bad', labels });
+    const reason = async () => (await berth.endpointsOf(host)).find((endpoint) => endpoint.container === bad.name)?.notReadyReason ?? null;
+    await waitFor(async () => (await reason()) === 'health check failing: status 404', { what: 'the container without /healthz leaving its pool', timeoutMs: 10_000, intervalMs: 50 });
+    assert.equal((await berth.endpointsOf(host)).find((endpoint) => endpoint.container === good.name)?.ready, true);
+    assert.deepEqual([...(await servedBy(berth, 8, host))], ['good']);
+    await docker('exec', bad.name, 'sh', '-c', 'printf ok > /www/healthz');
+    await waitFor(async () => (await reason()) === null, { what: 'the container back in its pool', timeoutMs: 5000, intervalMs: 50 });
+    await waitFor(async () => (await servedBy(berth, 6, host)).size === 2, { what: 'traffic on both', timeoutMs: 2000, intervalMs: 20 });
+  });
+});
