@@ -84,6 +84,9 @@ export const Codes = {
   requestAuth: 'BERTH_E_REQUEST_AUTH',
   requestTooLarge: 'BERTH_E_REQUEST_TOO_LARGE',
   authUnreachable: 'BERTH_E_AUTH_UNREACHABLE',
+  behaviourHealth: 'BERTH_E_BEHAVIOUR_HEALTH',
+  behaviourLb: 'BERTH_E_BEHAVIOUR_LB',
+  healthFailing: 'BERTH_W_HEALTH_FAILING',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

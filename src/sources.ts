@@ -6,6 +6,7 @@ import type { Config } from './config/settings.js';
 import { createDockerClient } from './docker/client.js';
 import { DockerProvider } from './docker/provider.js';
 import { RoutesFileProvider } from './file/provider.js';
+import { HealthChecker } from './health/checker.js';
 import { RouteStore } from './routes/store.js';
 
 export interface Sources {
@@ -37,16 +38,21 @@ export function createSources(config: Config, logger: Logger): Sources {
   const store = createStore(logger);
   const docker = config.docker ? dockerProvider(config, store, logger) : null;
   const file = config.routesFile === null ? null : new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }), { tlsDefault: config.tlsDefault });
+  // Here, with the sources, so only the process that owns them checks: with --workers the primary,
+  // whose failures reach the workers with the routes (cluster/messages.ts).
+  const health = new HealthChecker({ store, logger: logger.child({ component: 'health' }) });
   return {
     store,
     docker,
     file,
     synced: Promise.all([docker?.whenSynced(), file?.whenLoaded()]).then(() => undefined),
     async start() {
+      health.start();
       docker?.start();
       await file?.start();
     },
     async stop() {
+      health.stop();
       docker?.stop();
       await file?.stop();
     },

@@ -39,7 +39,23 @@ export interface BehaviourSpec {
   readonly responseHeaders?: readonly HeaderEdit[];
   readonly maxBodyBytes?: number;
   readonly compress?: boolean;
+  /** Active checks: a GET of `path` on every endpoint every `intervalMs`; a failing endpoint leaves its pool. */
+  readonly health?: HealthSpec;
+  /** How the pool picks an endpoint; absent: round robin. */
+  readonly lb?: Balance;
+  /** Pin a client to an endpoint with the `berth_sticky` cookie. */
+  readonly sticky?: true;
 }
+
+export interface HealthSpec {
+  /** Origin-form path and query sent as is to the upstream (not under the route's prefix). */
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export const BALANCES = ['round-robin', 'least-conn', 'random'] as const;
+export type Balance = (typeof BALANCES)[number];
 
 export interface BehaviourReading {
   /** Null when no behaviour key was given (or none could be read and none fails closed). */
@@ -53,7 +69,7 @@ export interface BehaviourReading {
 export type KeyPlace = string | { readonly label?: string; readonly line?: number; readonly column?: number };
 
 /** The first segments of the keys this module reads; a key belongs to it when its first dotted segment is one of them. */
-export const BEHAVIOUR_KEYS = ['auth', 'allow', 'rate-limit', 'headers', 'max-body', 'compress'] as const;
+export const BEHAVIOUR_KEYS = ['auth', 'allow', 'rate-limit', 'headers', 'max-body', 'compress', 'health', 'lb', 'sticky'] as const;
 
 /** Whether `key` (after the label prefix) is a behaviour key: `allow` is, `allow-encoded` is not. */
 export function isBehaviourKey(key: string): boolean {
@@ -61,7 +77,7 @@ export function isBehaviourKey(key: string): boolean {
   return (BEHAVIOUR_KEYS as readonly string[]).includes(dot === -1 ? key : key.slice(0, dot));
 }
 
-const EXACT_KEYS = ['auth.basic', 'auth.basic.realm', 'auth.basic.forward', 'auth.forward', 'auth.forward.headers', 'allow', 'rate-limit', 'rate-limit.burst', 'max-body', 'compress'] as const;
+const EXACT_KEYS = ['auth.basic', 'auth.basic.realm', 'auth.basic.forward', 'auth.forward', 'auth.forward.headers', 'allow', 'rate-limit', 'rate-limit.burst', 'max-body', 'compress', 'health.path', 'health.interval', 'health.timeout', 'lb', 'sticky'] as const;
 const KNOWN = `${EXACT_KEYS.join(', ')}, headers.request.<Name>, headers.response.<Name>`;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -79,6 +95,16 @@ const USER = /^[^:\x00-\x1f\x7f]{1,255}$/;
 const RATE = /^(\d{1,9})\s*\/\s*(s|m|h)$/i;
 const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 const SIZE = /^(\d{1,15}(?:\.\d{1,6})?)\s*(b|k|kb|m|mb|g|gb)?$/i;
+const DURATION = /^(\d{1,7}(?:\.\d{1,3})?)\s*(ms|s|m)$/i;
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+// Bounds of the health check timers: a check at most every 100 ms per endpoint, at least every hour.
+const MIN_INTERVAL_MS = 100;
+const MAX_INTERVAL_MS = 3_600_000;
+const MIN_TIMEOUT_MS = 10;
+export const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
+export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
+// A path as it goes on a request line: no space, control character, fragment or backslash.
+const HEALTH_PATH = /^\/[\x21-\x7e]{0,1023}$/;
 const SIZE_UNITS: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
 export const HASH_FIX = 'give user:hash entries, comma separated, made with `htpasswd -nB user` (bcrypt), `openssl passwd -apr1` or `htpasswd -ns user` ({SHA}); in a compose file write each $ as $$';
 
@@ -117,6 +143,9 @@ export function readBehaviours(keys: ReadonlyMap<string, string>, placeOf: (key:
   const rateLimit = readRateLimit(given, problem);
   const maxBodyBytes = given.has('max-body') ? readSize(given.get('max-body')!, problem) : undefined;
   const compress = given.has('compress') ? readBoolean('compress', given.get('compress')!, Codes.behaviourBoolean, problem) : undefined;
+  const health = readHealth(given, problem);
+  const lb = given.has('lb') ? readBalance(given.get('lb')!, problem) : undefined;
+  const sticky = given.has('sticky') ? readBoolean('sticky', given.get('sticky')!, Codes.behaviourBoolean, problem) : undefined;
 
   if (closed) return { spec: { failClosed: true }, problems, failClosed: true };
   const byName = (a: HeaderEdit, b: HeaderEdit) => (a[0].toLowerCase() < b[0].toLowerCase() ? -1 : 1);
@@ -129,6 +158,9 @@ export function readBehaviours(keys: ReadonlyMap<string, string>, placeOf: (key:
     ...(responseHeaders.length > 0 ? { responseHeaders: responseHeaders.sort(byName) } : {}),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(compress !== undefined ? { compress } : {}),
+    ...(health ? { health } : {}),
+    ...(lb ? { lb } : {}),
+    ...(sticky ? { sticky: true as const } : {}),
   };
   return { spec: Object.keys(spec).length > 0 ? spec : null, problems, failClosed: false };
 }
@@ -237,6 +269,39 @@ function readRateLimit(given: ReadonlyMap<string, string>, problem: Report): Beh
   }
   if (!rate || count < 1 || burst < 1) return undefined;
   return { perSecond: count / SECONDS[rate[2]!.toLowerCase()]!, burst };
+}
+
+function readHealth(given: ReadonlyMap<string, string>, problem: Report): HealthSpec | undefined {
+  const raw = given.get('health.path');
+  if (raw === undefined) {
+    for (const key of ['health.interval', 'health.timeout']) {
+      if (given.has(key)) problem(key, Codes.behaviourHealth, `${key} without health.path`, 'set health.path, e.g. /healthz');
+    }
+    return undefined;
+  }
+  const path = raw.trim();
+  const pathOk = HEALTH_PATH.test(path) && !path.includes('#') && !path.includes('\\');
+  if (!pathOk) problem('health.path', Codes.behaviourHealth, `health.path "${raw}" is not a path`, 'give the path the upstream answers health checks on, starting with /, e.g. /healthz');
+  const duration = (key: string, fallback: number, min: number, max: number) => {
+    const text = given.get(key);
+    if (text === undefined) return fallback;
+    const match = DURATION.exec(text.trim());
+    const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!) : NaN;
+    if (ms >= min && ms <= max) return ms;
+    problem(key, Codes.behaviourHealth, `${key} "${text}" is not a duration from ${min}ms to ${max / 60_000}m`, 'use ms, s or m, e.g. 500ms, 10s or 1m');
+    return undefined;
+  };
+  const intervalMs = duration('health.interval', DEFAULT_HEALTH_INTERVAL_MS, MIN_INTERVAL_MS, MAX_INTERVAL_MS);
+  const timeoutMs = duration('health.timeout', Math.min(DEFAULT_HEALTH_TIMEOUT_MS, intervalMs ?? DEFAULT_HEALTH_TIMEOUT_MS), MIN_TIMEOUT_MS, intervalMs ?? MAX_INTERVAL_MS);
+  if (!pathOk || intervalMs === undefined || timeoutMs === undefined) return undefined;
+  return { path, intervalMs, timeoutMs };
+}
+
+function readBalance(raw: string, problem: Report): Balance | undefined {
+  const value = raw.trim().toLowerCase();
+  if ((BALANCES as readonly string[]).includes(value)) return value as Balance;
+  problem('lb', Codes.behaviourLb, `lb "${raw}" is not ${BALANCES.join(', ')}`, `use one of: ${BALANCES.join(', ')}`);
+  return undefined;
 }
 
 function readSize(raw: string, problem: Report): number | undefined {

@@ -16,8 +16,8 @@ export interface WireCertificate {
 }
 
 export type ToWorker =
-  /** Every source's routes; the worker builds the same table the primary has. */
-  | { readonly type: 'berth:routes'; readonly sources: Record<string, readonly RouteSpec[]> }
+  /** Every source's routes and the failing health checks; the worker builds the same table the primary has. */
+  | { readonly type: 'berth:routes'; readonly sources: Record<string, readonly RouteSpec[]>; readonly health?: Readonly<Record<string, string>> }
   /** Every certificate in force (folder and ACME) and the default one; the worker builds its own SNI index. */
   | { readonly type: 'berth:certificates'; readonly defaultEntry: WireCertificate; readonly entries: readonly WireCertificate[] }
   /** Every ACME challenge answer in progress; `version` is acknowledged with `berth:challenges-held`. */

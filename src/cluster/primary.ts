@@ -32,7 +32,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   let httpsPort: number | null = null;
   let ready = false;
 
-  const routes = (): ToWorker => ({ type: 'berth:routes', sources: store.specsBySource() });
+  const routes = (): ToWorker => ({ type: 'berth:routes', sources: store.specsBySource(), health: store.healthFailures() });
   // With a callback, a channel that breaks reports to it instead of throwing from an 'error' event.
   const send = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message, undefined, (error) => error && logger.debug({ worker: worker.id, err: error }, 'a message to a worker was lost'));

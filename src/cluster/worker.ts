@@ -54,6 +54,8 @@ export function runWorker(config: Config, logger: Logger): void {
 
   const receive = (message: unknown) => {
     if (isMessage<Extract<ToWorker, { type: 'berth:routes' }>>(message, 'berth:routes')) {
+      // The failures first: routes new to this worker then join with what the primary found of them.
+      store.setHealth(message.health ?? {});
       for (const [source, specs] of Object.entries(message.sources)) store.update(source, specs);
       routed = true;
       listenWhenReady();

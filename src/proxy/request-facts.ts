@@ -13,6 +13,7 @@ export function factsOf(req: http.IncomingMessage): RequestFacts {
     headerCount: req.rawHeaders.length / 2,
     transferEncoding: req.headers['transfer-encoding'],
     encrypted: isEncrypted(req),
+    cookie: req.headers.cookie,
   };
 }
 

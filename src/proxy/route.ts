@@ -6,6 +6,7 @@ import type { Pool, RouteTable } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
 import { bracketed } from '../util/ip.js';
 import { notFoundDetail } from './pages.js';
+import { stickyCookie, stickyIdFor } from './sticky.js';
 import { forbiddenEncoding, requestTarget, type EncodedChar } from './target.js';
 
 /** More header lines than this and a request is refused (HAProxy keeps 101): never cut short. */
@@ -26,6 +27,8 @@ export interface RequestFacts {
   readonly transferEncoding: string | undefined;
   /** Whether it came over TLS. */
   readonly encrypted: boolean;
+  /** The Cookie header(s), read only on sticky routes (`berth_sticky`). */
+  readonly cookie?: string | readonly string[];
 }
 
 export interface RoutingPolicy {
@@ -45,6 +48,8 @@ export type Decision =
       readonly matchPath: string;
       /** The path and query as routed, before the endpoint's own rewrite. */
       readonly target: string;
+      /** A Set-Cookie to add to the response: the route is sticky and the client is (re)pinned. */
+      readonly setCookie: string | null;
     }
   | { readonly kind: 'redirect'; readonly pool: Pool; readonly location: string; readonly code: number }
   | { readonly kind: 'refuse'; readonly status: number; readonly code: string; readonly detail: string; readonly pool?: Pool };
@@ -74,11 +79,13 @@ export function decide(table: RouteTable, request: RequestFacts, policy: Routing
     const routed = path + query;
     return { kind: 'redirect', pool, location: location + (stripPrefix ? stripPathPrefix(routed, pool.path) : routed), code };
   }
-  const endpoint = pool.pick();
+  const stickyId = pool.sticky ? stickyIdFor(pool, request.cookie) : undefined;
+  const endpoint = pool.pick(undefined, stickyId);
   if (!endpoint) return refuse(503, Codes.noEndpoint, `No ready endpoint serves ${host}${pool.path} right now.`, pool);
   const encoded = forbiddenEncoding(path, endpoint.allowEncoded ? new Set(endpoint.allowEncoded) : policy.allowEncoded);
   if (encoded) return refuse(400, Codes.requestEncoded, `The path holds an encoded ${encoded}, which this route does not allow.`, pool);
-  return { kind: 'forward', pool, endpoint, host, matchPath: path, target: path + query };
+  const setCookie = pool.sticky ? stickyCookie(pool, endpoint, stickyId, request.encrypted) : null;
+  return { kind: 'forward', pool, endpoint, host, matchPath: path, target: path + query, setCookie };
 }
 
 /** The path the endpoint receives: its own base path, then the routed target, prefix stripped if asked. */

@@ -27,6 +27,7 @@ import { authorityOf2, factsOf, http2Framing, isEncrypted, isHttp2 } from './req
 import { clientErrorStatus, rejectUpgrade, relayAnswer, sendAnswer, sendError, sendRedirect, sendRefusal, statusLine } from './responses.js';
 import { decide, MAX_REQUEST_HEADERS, strippedPrefix, upstreamPath, type Decision } from './route.js';
 import { hostHeaderValues, requestTarget, type EncodedChar } from './target.js';
+import { stickyCookie } from './sticky.js';
 import { classifyUpstreamError, mayRetry } from './upstream-errors.js';
 
 export interface ProxyServerOptions {
@@ -190,6 +191,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     if (decision.kind === 'redirect') return rejectUpgrade(socket, 400, 'This route redirects; it takes no WebSocket.');
     const { endpoint, pool } = decision;
     const tunnel = (edits: readonly HeaderEdit[]) => {
+      // A tunnel counts for least-conn as long as it is open.
+      socket.once('close', pool.acquire(endpoint));
       if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
       req.headers = applyEdits(headersFor(req, endpoint, pool, true, randomUUID), edits);
       forwarder.ws(req, socket, head, endpoint, upstreamPath(endpoint, decision.target, pool), (error) => {
@@ -276,9 +279,15 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const headers = applyEdits(headersFor(req, endpoint, pool, false, attempt.newId), attempt.edits);
     const responseEdits = pool.behaviours ? responseHeaderEdits(pool.behaviours.spec) : NO_EDITS;
     const compress = pool.behaviours?.spec.compress === true;
-    const head = { method: req.method ?? 'GET', path, headers, framing, http2: isHttp2(req), hsts, responseEdits, maxBodyBytes: attempt.maxBodyBytes, compress };
+    // A retry lands elsewhere: the pin moves with it.
+    const setCookie = firstTry ? decision.setCookie : pool.sticky ? stickyCookie(pool, endpoint, undefined, isEncrypted(req)) : null;
+    const head = { method: req.method ?? 'GET', path, headers, framing, http2: isHttp2(req), hsts, responseEdits, maxBodyBytes: attempt.maxBodyBytes, compress, setCookie };
     attempt.exchange.requestId = head.headers['x-request-id'] as string;
+    // least-conn counts what each endpoint is serving; the count ends with the response.
+    const release = pool.acquire(endpoint);
+    res.once('close', release);
     forwarder.web(req, res, endpoint, head, (error) => {
+      release();
       const failure = classifyUpstreamError(error);
       observer?.upstreamError(failure.code);
       if (firstTry && !res.headersSent && !res.destroyed && mayRetry(head.method, framing.kind !== 'none', failure)) {

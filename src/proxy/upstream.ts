@@ -27,6 +27,8 @@ export interface UpstreamHead {
   readonly maxBodyBytes?: number | null;
   /** The route compresses text-like responses (the client's Accept-Encoding decides which coding). */
   readonly compress?: boolean;
+  /** A Set-Cookie of berth's own (a sticky route's pin), after the upstream's. */
+  readonly setCookie?: string | null;
 }
 
 export interface Deadlines {
@@ -129,6 +131,7 @@ export function sendUpstream(
     const encoding = head.compress ? encodingFor(req, head.method, status, answer) : null;
     if (encoding) lines = compressedLines(lines, encoding);
     if (head.hsts) lines.push('strict-transport-security', head.hsts);
+    if (head.setCookie) lines.push('set-cookie', head.setCookie);
     try {
       if (head.http2) res.writeHead(status, lines);
       else res.writeHead(status, answer.statusMessage, lines);

@@ -1,5 +1,6 @@
 // Latest routes per source; a change rebuilds the table and swaps one reference.
 import { canonicalJson, digestOfLines } from '../util/digest.js';
+import { NO_FAILURES, type HealthOverlay } from '../health/overlay.js';
 import { RouteTable, type Pool } from './table.js';
 import type { Endpoint, Problem, RouteSpec } from './types.js';
 
@@ -17,6 +18,7 @@ export class RouteStore {
   private readonly fingerprints = new Map<string, string>();
   private readonly listeners: Array<(change: TableChange) => void> = [];
   private conflictList: readonly Problem[] = [];
+  private health: HealthOverlay = NO_FAILURES;
 
   /** Sources from strongest: on the same host + path the first one wins. */
   constructor(private readonly sourceOrder: readonly string[]) {}
@@ -39,16 +41,35 @@ export class RouteStore {
     this.listeners.push(listener);
   }
 
+  /** The failing health checks every build applies (see health/overlay.ts), as plain data for workers. */
+  healthFailures(): Record<string, string> {
+    return Object.fromEntries(this.health);
+  }
+
   /** Replaces one source's routes; returns the change, or null when nothing differs. */
   update(source: string, specs: readonly RouteSpec[]): TableChange | null {
     const fingerprint = fingerprintOf(specs);
     if (this.fingerprints.get(source) === fingerprint) return null;
     this.fingerprints.set(source, fingerprint);
     this.specs.set(source, specs);
+    return this.rebuild();
+  }
 
+  /**
+   * Replaces the health checks' failures (the whole set, level-triggered: the checker says what
+   * fails now, never "this one flipped"). A set equal to the last one changes nothing.
+   */
+  setHealth(failures: HealthOverlay | Readonly<Record<string, string>>): TableChange | null {
+    const next = failures instanceof Map ? new Map(failures) : new Map(Object.entries(failures));
+    if (sameFailures(this.health, next)) return null;
+    this.health = next;
+    return this.rebuild();
+  }
+
+  private rebuild(): TableChange | null {
     const previous = this.table;
     const all = [...this.specs.values()].flat();
-    const { table, conflicts } = RouteTable.build(all, this.sourceOrder, previous.version + 1, previous);
+    const { table, conflicts } = RouteTable.build(all, this.sourceOrder, previous.version + 1, previous, this.health);
     const change = { version: table.version, ...diffPools(previous.pools, table.pools), conflicts };
     if (change.added.length + change.removed.length + change.changed.length === 0) return null;
     this.table = table;
@@ -56,6 +77,12 @@ export class RouteStore {
     for (const listener of this.listeners) listener(change);
     return change;
   }
+}
+
+function sameFailures(a: HealthOverlay, b: HealthOverlay): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, reason] of a) if (b.get(id) !== reason) return false;
+  return true;
 }
 
 /** A digest, not the text: a thousand routes' worth of fingerprint would outweigh the routes. */

@@ -6,11 +6,22 @@ import { isWildcard } from './host.js';
 import { matchesPrefix } from './path.js';
 import { compileBehaviours, type RouteBehaviours } from '../behaviours/pipeline.js';
 import { canonicalJson } from '../util/digest.js';
+import type { Balance } from '../behaviours/spec.js';
+import { NO_FAILURES, withHealth, type HealthOverlay } from '../health/overlay.js';
+import { leastConnected, randomly, stickyIdOf } from './balance.js';
 import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from './types.js';
 
-/** All endpoints for one host + path, balanced round robin over the ready ones. */
+/** Releases what `Pool.acquire` counted; calling it again does nothing. */
+export type Release = () => void;
+const NOTHING_TO_RELEASE: Release = () => {};
+
+/** All endpoints for one host + path, balanced over the ready ones (round robin unless the route's `lb` says otherwise). */
 export class Pool {
   readonly ready: readonly Endpoint[];
+  readonly balance: Balance;
+  /** Clients are pinned to an endpoint with the `berth_sticky` cookie. */
+  readonly sticky: boolean;
+  private stickyIds: Map<string, Endpoint> | null = null;
 
   constructor(
     readonly host: string | null,
@@ -25,8 +36,16 @@ export class Pool {
     readonly behaviours: RouteBehaviours | null,
     /** Carried over from the previous table, so frequent swaps keep the rotation fair. */
     private cursor = 0,
+    /**
+     * Requests in flight per endpoint key (least-conn only). The same map is handed from table to
+     * table, so a request acquired on an old table is released where the new one counts.
+     */
+    readonly inFlight: Map<string, number> = new Map(),
+    private readonly random: () => number = Math.random,
   ) {
     this.ready = endpoints.filter((endpoint) => endpoint.ready);
+    this.balance = behaviours?.spec.lb ?? 'round-robin';
+    this.sticky = behaviours?.spec.sticky === true;
   }
 
   get key(): string {
@@ -37,15 +56,57 @@ export class Pool {
     return this.cursor;
   }
 
-  /** The next ready endpoint, skipping `avoid` (by key, so across tables) when another one exists. */
-  pick(avoid?: Endpoint): Endpoint | undefined {
+  /**
+   * The next ready endpoint, skipping `avoid` (by key, so across tables) when another one exists.
+   * `stickyId` (a `berth_sticky` cookie value) picks its endpoint when the route is sticky and that
+   * endpoint is still ready; otherwise the route's balance picks.
+   */
+  pick(avoid?: Endpoint, stickyId?: string): Endpoint | undefined {
     const count = this.ready.length;
     if (count === 0) return undefined;
+    if (stickyId !== undefined && this.sticky) {
+      const pinned = this.byStickyId(stickyId);
+      if (pinned && (pinned.key !== avoid?.key || count === 1)) return pinned;
+    }
+    if (this.balance === 'least-conn') return leastConnected(this.ready, (endpoint) => this.inFlight.get(endpoint.key) ?? 0, this.cursor++ % count, avoid);
+    if (this.balance === 'random') return randomly(this.ready, this.random, avoid);
     for (let i = 0; i < count; i++) {
       const endpoint = this.ready[this.cursor++ % count]!;
       if (endpoint.key !== avoid?.key || count === 1) return endpoint;
     }
     return undefined;
+  }
+
+  /**
+   * Counts a request (or a WebSocket) as in flight on `endpoint` until the returned function is
+   * called. Only least-conn pools count; the others get a function that does nothing.
+   */
+  acquire(endpoint: Endpoint): Release {
+    if (this.balance !== 'least-conn') return NOTHING_TO_RELEASE;
+    const counts = this.inFlight;
+    const key = endpoint.key;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const left = (counts.get(key) ?? 1) - 1;
+      // Deleted at zero, so endpoints that come and go leave nothing behind.
+      if (left > 0) counts.set(key, left);
+      else counts.delete(key);
+    };
+  }
+
+  /** The `berth_sticky` value that pins a client to `endpoint`. */
+  stickyIdOf(endpoint: Endpoint): string {
+    return stickyIdOf(endpoint);
+  }
+
+  /** The ready endpoint a `berth_sticky` value names, if any. */
+  byStickyId(id: string): Endpoint | undefined {
+    // Built on the first sticky request a table sees: tables of routes without sticky never pay.
+    this.stickyIds ??= new Map(this.ready.map((endpoint) => [stickyIdOf(endpoint), endpoint]));
+    return this.stickyIds.get(id);
   }
 }
 
@@ -80,8 +141,8 @@ export class RouteTable {
    * Builds a table from every source's specs. `sourceOrder` lists sources from strongest:
    * on the same host + path the strongest source wins and the others are reported.
    */
-  static build(specs: readonly RouteSpec[], sourceOrder: readonly string[], version: number, previous?: RouteTable): TableBuild {
-    const before = new Map(previous?.pools.map((pool) => [pool.key, pool.position]));
+  static build(specs: readonly RouteSpec[], sourceOrder: readonly string[], version: number, previous?: RouteTable, health: HealthOverlay = NO_FAILURES): TableBuild {
+    const before = new Map(previous?.pools.map((pool) => [pool.key, pool]));
     const previousBehaviours = new Map(previous?.pools.map((pool) => [pool.key, pool.behaviours]));
     const groups = new Map<string, RouteSpec[]>();
     for (const spec of specs) {
@@ -109,9 +170,11 @@ export class RouteTable {
       }
       const redirect = kept.find((spec) => spec.redirect)?.redirect ?? null;
       const forwards = redirect ? [] : kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []));
-      const endpoints = uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key));
       const key = poolKey(first.host, first.path);
-      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behavioursOf(kept, previousBehaviours.get(key)), before.get(key)));
+      const behaviours = behavioursOf(kept, previousBehaviours.get(key));
+      const endpoints = withHealth(uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key)), behaviours?.spec.health, first.host, health);
+      const carried = before.get(key);
+      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behaviours, carried?.position, carried?.inFlight));
     }
     pools.sort(comparePools);
     return { table: new RouteTable(version, pools), conflicts };

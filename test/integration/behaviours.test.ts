@@ -16,6 +16,7 @@ import { cleanup, runHttpd, uniqueName } from '../support/docker.js';
 import { waitFor } from '../support/wait.js';
 import { busyboxImage } from '../support/images.js';
 import { converse } from '../support/raw.js';
+import { berthWithRoutes } from '../support/routed-berth.js';
 
 const BCRYPT = bcrypt.hashSync('secret', 4);
 const APR1 = '$apr1$saltsalt$LrttParrLPdxvgutaSXWJ0'; // openssl passwd -apr1 -salt saltsalt secret
@@ -219,6 +220,51 @@ describe('per-route behaviours', () => {
     assert.equal(plain.headers['content-encoding'], undefined);
     const small = await get(berth.proxyPort, 'zip.test', '/', { 'accept-encoding': 'gzip' });
     assert.equal(small.headers['content-encoding'], undefined);
+  });
+});
+
+/** Two origins that say who they are; `slow` holds /slow for a while. */
+async function namedOrigins() {
+  const make = (name: string) =>
+    http.createServer((req, res) => {
+      const answer = () => res.end(name);
+      if (req.url === '/slow') setTimeout(answer, 600);
+      else answer();
+    });
+  const servers = [make('a'), make('b')];
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  return { ports: servers.map((server) => (server.address() as AddressInfo).port), close: () => servers.forEach((server) => server.close()) };
+}
+
+describe('load balancing', () => {
+  let origins: Awaited<ReturnType<typeof namedOrigins>>;
+  let routed: Awaited<ReturnType<typeof berthWithRoutes>>;
+  before(async () => {
+    origins = await namedOrigins();
+    const to = `[${origins.ports.map((port) => `http://127.0.0.1:${port}`).join(', ')}]`;
+    routed = await berthWithRoutes(`routes:\n  - host: sticky.test\n    to: ${to}\n    sticky: true\n  - host: least.test\n    to: ${to}\n    lb: least-conn\n`);
+  });
+  after(async () => {
+    await routed?.stop();
+    origins?.close();
+  });
+
+  it('pins a client to one endpoint with a cookie on a sticky route', async () => {
+    const first = await get(routed.berth.proxyPort, 'sticky.test');
+    const cookie = String(first.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    assert.match(cookie, /^berth_sticky=[\w-]+$/);
+    const served = new Set<string>();
+    for (let i = 0; i < 6; i++) served.add((await get(routed.berth.proxyPort, 'sticky.test', '/', { cookie })).body.toString());
+    assert.deepEqual([...served], [first.body.toString()]);
+  });
+
+  it('sends a request to the endpoint with the fewest in flight on a least-conn route', async () => {
+    const slow = get(routed.berth.proxyPort, 'least.test', '/slow');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const others = [];
+    for (let i = 0; i < 4; i++) others.push((await get(routed.berth.proxyPort, 'least.test')).body.toString());
+    const busy = (await slow).body.toString();
+    assert.ok(others.every((name) => name !== busy), `${busy} was busy, yet served ${others.join(', ')}`);
   });
 });
 

@@ -49,7 +49,7 @@ describe('behaviour keys: golden cases', () => {
 
 describe('isBehaviourKey', () => {
   it('owns keys by their first dotted segment', () => {
-    for (const key of ['auth.basic', 'allow', 'rate-limit.burst', 'headers.request.X-A', 'max-body', 'compress', 'auth', 'auth.anything']) assert.equal(isBehaviourKey(key), true, key);
-    for (const key of ['allow-encoded', 'host', 'path', 'authx', 'route.api.allow', 'tls.redirect', 'compression']) assert.equal(isBehaviourKey(key), false, key);
+    for (const key of ['auth.basic', 'allow', 'rate-limit.burst', 'headers.request.X-A', 'max-body', 'compress', 'auth', 'auth.anything', 'health.path', 'lb', 'sticky']) assert.equal(isBehaviourKey(key), true, key);
+    for (const key of ['allow-encoded', 'host', 'path', 'authx', 'route.api.allow', 'tls.redirect', 'compression', 'healthz', 'lbs']) assert.equal(isBehaviourKey(key), false, key);
   });
 });
