@@ -82,6 +82,12 @@ export const Codes = {
   requestRate: 'BERTH_E_REQUEST_RATE',
   requestAuth: 'BERTH_E_REQUEST_AUTH',
   requestTooLarge: 'BERTH_E_REQUEST_TOO_LARGE',
+  compatUnsupported: 'BERTH_E_COMPAT_UNSUPPORTED',
+  compatRule: 'BERTH_E_COMPAT_RULE',
+  compatService: 'BERTH_E_COMPAT_SERVICE',
+  compatMiddleware: 'BERTH_E_COMPAT_MIDDLEWARE',
+  compatPath: 'BERTH_W_COMPAT_PATH',
+  compatIgnored: 'BERTH_W_COMPAT_IGNORED',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];
