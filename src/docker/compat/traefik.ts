@@ -56,6 +56,8 @@ const SKIPPABLE = new Set([
   'addprefix', 'buffering', 'circuitbreaker', 'contenttype', 'errors', 'grpcweb', 'inflightreq',
   'passtlsclientcert', 'redirectregex', 'replacepath', 'replacepathregex', 'retry', 'stripprefixregex',
 ]);
+// The middlewares berth translates that decide no access.
+const NO_ACCESS = new Set(['stripprefix', 'headers', 'redirectscheme', 'compress', 'ratelimit']);
 const UNSUPPORTED_FIX = 'see "Reading other tools\' labels" in the README for what berth translates; use berth labels for the rest';
 
 export function translateTraefik(labels: Readonly<Record<string, string>>): CompatTranslation {
@@ -128,11 +130,24 @@ export function translateTraefik(labels: Readonly<Record<string, string>>): Comp
   }
 
   const plans: Plan[] = [];
+  const unrouted: Array<{ name: string; label: string; hosts: string[] }> = [];
   for (const [name, options] of [...routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const plan = planRouter(name, options, services, serviceNames, middlewares, problems);
     if (plan) plans.push(plan);
+    else if (options.has('rule') && checksAccess(options, middlewares)) unrouted.push({ name, label: options.get('rule')!.label, hosts: hostsNamed(options.get('rule')!.value) });
   }
   foldTwins(plans, problems);
+  // A router berth cannot route that checks access would guard part of its hosts in Traefik (a
+  // Method or Headers matcher narrows a broader router): without it, that part would be served
+  // by the broader router, open. Close the container's routes on those hosts instead.
+  for (const guard of unrouted) {
+    for (const plan of plans) {
+      const hosts = plan.keys.get('host')?.value.split(',') ?? [];
+      if (plan.closed || !hosts.some((host) => guard.hosts.includes(host))) continue;
+      plan.closed = true;
+      problems.push({ code: Codes.compatRule, label: guard.label, message: `router "${guard.name}" checks access on part of the hosts of router "${plan.name}" and cannot be routed, so "${plan.name}" is closed (503)`, fix: 'give the guarded part its own host or PathPrefix, or use berth labels' });
+    }
+  }
 
   const closed: string[] = [];
   for (const plan of plans) {
@@ -244,6 +259,25 @@ function planRouter(
     keys.set('tls', { label: (eps ?? tls)!.label, value: 'false' });
   }
   return { name, rule: rule?.label ?? label('rule'), twinKey, kind, service, middlewares: used.join(','), keys, closed };
+}
+
+/** Whether a router names a middleware that may decide who gets in (or one berth cannot see). */
+function checksAccess(options: ReadonlyMap<string, Given>, middlewares: ReadonlyMap<string, Middleware>): boolean {
+  const used = (options.get('middlewares')?.value ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  return used.some((entry) => {
+    const [name = '', provider] = entry.split('@');
+    const middleware = provider === undefined || provider === 'docker' ? middlewares.get(name) : undefined;
+    return !middleware || !(NO_ACCESS.has(middleware.type) || SKIPPABLE.has(middleware.type));
+  });
+}
+
+/** Every value of a Host(...) or HostHeader(...) in a rule, readable or not as a whole. */
+function hostsNamed(rule: string): string[] {
+  const hosts: string[] = [];
+  for (const match of rule.matchAll(/\bHost(?:Header)?\s*\(([^)]*)\)/gi)) {
+    for (const value of match[1]!.matchAll(/[`"]([^`"]*)[`"]/g)) hosts.push(value[1]!.trim().toLowerCase());
+  }
+  return hosts;
 }
 
 /** The HTTP router beside an HTTPS router of the same rule: berth makes one route of them. */
