@@ -87,6 +87,12 @@ export const Codes = {
   behaviourHealth: 'BERTH_E_BEHAVIOUR_HEALTH',
   behaviourLb: 'BERTH_E_BEHAVIOUR_LB',
   healthFailing: 'BERTH_W_HEALTH_FAILING',
+  compatUnsupported: 'BERTH_E_COMPAT_UNSUPPORTED',
+  compatRule: 'BERTH_E_COMPAT_RULE',
+  compatService: 'BERTH_E_COMPAT_SERVICE',
+  compatMiddleware: 'BERTH_E_COMPAT_MIDDLEWARE',
+  compatPath: 'BERTH_W_COMPAT_PATH',
+  compatIgnored: 'BERTH_W_COMPAT_IGNORED',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

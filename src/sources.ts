@@ -63,7 +63,7 @@ function dockerProvider(config: Config, store: RouteStore, logger: Logger): Dock
   return new DockerProvider({
     client: createDockerClient(config.dockerHost.address),
     address: config.dockerHost.url,
-    routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network, tlsDefault: config.tlsDefault },
+    routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network, tlsDefault: config.tlsDefault, compat: config.compat },
     constraints: config.constraint,
     store,
     logger: logger.child({ component: 'docker' }),

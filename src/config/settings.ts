@@ -2,6 +2,7 @@
 import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
 import { DEFAULT_DOCKER_HOST, parseDockerHost, type DockerAddress } from '../docker/address.js';
 import { parseConstraintList } from '../docker/constraints.js';
+import { COMPAT_READERS, type CompatReader } from '../docker/compat/index.js';
 import { parseAddressList } from './cidr.js';
 import { parseBoolean, parseCount, parseDuration, parseFraction, parseListenAddress, parseOneOf, parsePort, parseText, type Parsed } from './values.js';
 
@@ -40,6 +41,13 @@ function parseDomain(raw: string): Parsed<string> {
 function parseEncodedSet(raw: string): Parsed<ReadonlySet<EncodedChar>> {
   const parsed = parseEncodedChars(raw);
   return parsed.ok ? { ok: true, value: new Set(parsed.value) } : { ok: false, problem: `"${parsed.unknown.join(', ')}" is not one of ${ENCODED_CHARS.join(', ')}` };
+}
+
+function parseCompat(raw: string): Parsed<readonly CompatReader[]> {
+  const names = raw.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !Object.hasOwn(COMPAT_READERS, name));
+  if (unknown.length > 0) return { ok: false, problem: `"${unknown.join(', ')}" is not one of ${Object.keys(COMPAT_READERS).join(', ')}` };
+  return { ok: true, value: [...new Set(names)] as CompatReader[] };
 }
 
 const CHALLENGES = ['http-01', 'tls-alpn-01'] as const;
@@ -104,6 +112,12 @@ export const settings = {
     default: fixed('true'),
     parse: parseBoolean,
     boolean: true,
+  }),
+  compat: setting({
+    flag: 'compat',
+    help: 'also read these tools\' labels on containers without berth labels, comma-separated: traefik',
+    default: fixed(''),
+    parse: parseCompat,
   }),
   constraint: setting({
     flag: 'constraint',

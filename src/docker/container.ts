@@ -2,7 +2,8 @@
 import { Codes } from '../errors.js';
 import { toDnsLabel } from '../routes/host.js';
 import type { Endpoint, ForwardSpec, Problem, RedirectSpec, RouteTls } from '../routes/types.js';
-import { readLabels, type RouteIntent } from './labels.js';
+import { readContainerLabels, renameProblems, type CompatReader } from './compat/index.js';
+import type { RouteIntent } from './labels.js';
 
 /** The part of Docker's container list entry that routing needs. */
 export interface ContainerSummary {
@@ -46,6 +47,8 @@ export interface RoutingOptions {
   readonly tlsDefault?: boolean;
   /** berth's own container; null when berth runs outside Docker. */
   readonly own: OwnPlacement | null;
+  /** Other tools' labels to read when a container has no berth labels (--compat). */
+  readonly compat?: readonly CompatReader[];
 }
 
 export interface ContainerRouting {
@@ -61,12 +64,12 @@ export interface ContainerRouting {
 export type Readiness = string | null;
 
 export function containerRouting(container: ContainerSummary, options: RoutingOptions, notReady: Readiness): ContainerRouting {
-  const reading = readLabels(container.labels, options.labelPrefix);
+  const reading = readContainerLabels(container.labels, options.labelPrefix, options.compat ?? []);
   const problems: Problem[] = [...reading.problems];
   const hasHostLabel = reading.routes.some((route) => route.hosts !== null);
   const nameRouted = options.domain !== null && (reading.enable === true || (reading.enable === null && options.exposedByDefault));
   const optedIn = reading.enable === true || (reading.enable === null && (hasHostLabel || nameRouted));
-  if (!optedIn) return { routes: [], problems, routed: false };
+  if (!optedIn) return { routes: [], problems: renameProblems(problems, reading.origin), routed: false };
 
   const nameHost = nameRouted ? containerHost(container, options.domain!, problems) : null;
   const routes: ForwardSpec[] = [];
@@ -88,7 +91,8 @@ export function containerRouting(container: ContainerSummary, options: RoutingOp
     const behaviours = intent.behaviours ? { behaviours: intent.behaviours } : {};
     for (const host of hosts) routes.push({ host, path: intent.path, endpoint, source: 'docker', ...(tls ? { tls } : {}), ...behaviours });
   }
-  return { routes, ...(redirects.length > 0 ? { redirects } : {}), problems, routed: true };
+  // Problems about translated labels name the compat labels they came from.
+  return { routes, ...(redirects.length > 0 ? { redirects } : {}), problems: renameProblems(problems, reading.origin), routed: true };
 }
 
 /** HTTPS when the labels say so, or when they say nothing and --tls-default is on. */
