@@ -1,6 +1,7 @@
 // What berth would make of each service's labels, as text a person reads: routes with their
 // port, scheme, HTTPS and behaviours, then every problem with its code and fix. Pure.
-import { readLabels, type RouteIntent } from '../docker/labels.js';
+import { readContainerLabels, renameProblems, type CompatReader } from '../docker/compat/index.js';
+import type { RouteIntent } from '../docker/labels.js';
 import type { Problem } from '../routes/types.js';
 import type { ComposeService } from './compose.js';
 
@@ -9,11 +10,12 @@ export interface CheckReport {
   readonly problems: number;
 }
 
-export function checkServices(services: readonly ComposeService[], labelPrefix: string): CheckReport {
+export function checkServices(services: readonly ComposeService[], labelPrefix: string, compat: readonly CompatReader[] = []): CheckReport {
   const lines: string[] = [];
   let problems = 0;
   for (const service of services) {
-    const reading = readLabels(service.labels, labelPrefix);
+    const read = readContainerLabels(service.labels, labelPrefix, compat);
+    const reading = { ...read, problems: renameProblems(read.problems, read.origin) };
     const routes = reading.enable === false ? [] : reading.routes.filter((route) => route.hosts !== null);
     lines.push(`${service.name}: ${routes.length === 0 ? 'no route' : routes.length === 1 ? '1 route' : `${routes.length} routes`}${reading.enable === false ? ' (enable=false)' : ''}`);
     for (const route of routes) lines.push(`  ${describeRoute(route)}`);

@@ -26,6 +26,13 @@ describe('berth check', () => {
     assert.match(run.stdout, /no problems/);
   });
 
+  it('reads a Traefik stack with --compat traefik as berth would route it', () => {
+    const run = check(fixturePath('compose/traefik.yml'), '--compat', 'traefik');
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^  api\.example\.com\/v1 -> http, port 8080, prefix stripped, HTTPS \(plain HTTP redirected\) \[basic auth \(1 user\)\]$/m);
+    assert.match(check(fixturePath('compose/traefik.yml')).stdout, /^api: no route$/m, 'without --compat, Traefik labels route nothing');
+  });
+
   it('exits 2 with a usage line when no file is named or it cannot be read', () => {
     assert.equal(check().status, 2);
     const missing = check('/nonexistent/compose.yml');
