@@ -117,7 +117,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       }).catch((error: unknown) => logger.error({ code: Codes.internal, err: error }, 'answering after forward auth failed'));
     };
     if (!(verdict instanceof Promise)) return then(verdict);
-    verdict.then(then, (error: unknown) => {
+    verdict.then(then).catch((error: unknown) => {
       logger.error({ code: Codes.internal, err: error }, 'checking a request against its route failed');
       exchange.code = Codes.internal;
       sendError(res, 500, 'The request could not be checked.', Codes.internal);
@@ -217,7 +217,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     };
     const verdict = decideBehaviours(pool.behaviours, behaviourFacts(req));
     if (!(verdict instanceof Promise)) return then(verdict);
-    verdict.then(then, () => rejectUpgrade(socket, 500, 'The request could not be checked.', Codes.internal));
+    verdict.then(then).catch(() => rejectUpgrade(socket, 500, 'The request could not be checked.', Codes.internal));
   };
   server.on('upgrade', onUpgrade);
 
