@@ -1,4 +1,4 @@
-// `berth check <compose.yml> [--label-prefix P] [--compat traefik]`: a dry run without Docker. Prints what berth
+// `berth check <compose.yml> [--label-prefix P] [--compat traefik,nginx-proxy]`: a dry run without Docker. Prints what berth
 // would route for each service and every problem; exits 1 when there are problems, 2 on misuse.
 import { readFileSync } from 'node:fs';
 import { COMPAT_READERS, type CompatReader } from '../docker/compat/index.js';
@@ -41,6 +41,6 @@ export function runCheck(argv: readonly string[]): number {
 }
 
 function usage(problem: string): number {
-  process.stderr.write(`berth check: ${problem}\nusage: berth check <compose.yml> [--label-prefix berth] [--compat traefik]\n`);
+  process.stderr.write(`berth check: ${problem}\nusage: berth check <compose.yml> [--label-prefix berth] [--compat traefik,nginx-proxy]\n`);
   return 2;
 }

@@ -5,6 +5,8 @@ import { parseDocument } from 'yaml';
 export interface ComposeService {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** `environment`, for --compat nginx-proxy (VIRTUAL_HOST and the like). */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export type ComposeReading = { ok: true; services: ComposeService[] } | { ok: false; message: string };
@@ -20,14 +22,14 @@ export function readCompose(text: string): ComposeReading {
   return {
     ok: true,
     services: Object.entries(services as Record<string, unknown>).map(([name, service]) => {
-      const body = (service ?? {}) as { labels?: unknown; deploy?: { labels?: unknown } };
+      const body = (service ?? {}) as { labels?: unknown; deploy?: { labels?: unknown }; environment?: unknown };
       // Swarm reads deploy.labels; plain compose reads labels: show both, deploy's winning.
-      return { name, labels: { ...labelsOf(body.labels), ...labelsOf(body.deploy?.labels) } };
+      return { name, labels: { ...labelsOf(body.labels), ...labelsOf(body.deploy?.labels) }, env: labelsOf(body.environment) };
     }),
   };
 }
 
-/** `["a=b", "c"]` or `{a: b}`; values of any scalar type become text, as compose passes them. */
+/** `["a=b", "c"]` or `{a: b}` (labels and environment alike); values of any scalar type become text, as compose passes them. */
 function labelsOf(value: unknown): Record<string, string> {
   const labels: Record<string, string> = {};
   if (Array.isArray(value)) {

@@ -14,7 +14,7 @@ export function checkServices(services: readonly ComposeService[], labelPrefix: 
   const lines: string[] = [];
   let problems = 0;
   for (const service of services) {
-    const read = readContainerLabels(service.labels, labelPrefix, compat);
+    const read = readContainerLabels(service.labels, labelPrefix, compat, service.env);
     const reading = { ...read, problems: renameProblems(read.problems, read.origin) };
     const routes = reading.enable === false ? [] : reading.routes.filter((route) => route.hosts !== null);
     lines.push(`${service.name}: ${routes.length === 0 ? 'no route' : routes.length === 1 ? '1 route' : `${routes.length} routes`}${reading.enable === false ? ' (enable=false)' : ''}`);

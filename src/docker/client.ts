@@ -40,6 +40,8 @@ export interface DockerClient {
   /** Checks the daemon answers and settles the API version; returns it. */
   connect(): Promise<string>;
   listContainers(filter?: ListFilter): Promise<ContainerSummary[]>;
+  /** A container's environment (GET /containers/{id}/json): asked only with --compat nginx-proxy. */
+  inspectEnv?(id: string): Promise<Record<string, string>>;
   /** Opens the events stream for containers and networks. */
   openEvents(handlers: EventHandlers): Promise<EventStream>;
   /** Calls wake when the daemon may be back (its unix socket created again); returns a stop function. */
@@ -86,6 +88,16 @@ export function createDockerClient(address: DockerAddress): DockerClient {
       if (filter.id !== undefined) filters['id'] = [filter.id];
       const raw = await docker.listContainers({ all: false, filters, abortSignal: AbortSignal.timeout(LIST_TIMEOUT_MS) } as Docker.ContainerListOptions);
       return raw.map(toSummary);
+    },
+
+    async inspectEnv(id) {
+      const info = await docker.getContainer(id).inspect({ abortSignal: AbortSignal.timeout(LIST_TIMEOUT_MS) } as Docker.ContainerInspectOptions);
+      const env: Record<string, string> = {};
+      for (const entry of info.Config?.Env ?? []) {
+        const equals = entry.indexOf('=');
+        if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+      }
+      return env;
     },
 
     async openEvents(handlers) {

@@ -21,6 +21,8 @@ export interface ContainerSummary {
   readonly ports: readonly number[];
   /** Network name -> IPv4 address ('' when it has none). */
   readonly networks: Readonly<Record<string, string>>;
+  /** The environment, from an inspect: read only with --compat nginx-proxy (it holds secrets too). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Network name -> the network's gateway, the host's address on it ('' or absent when unknown). */
   readonly gateways?: Readonly<Record<string, string>>;
   readonly networkMode: string;
@@ -64,7 +66,7 @@ export interface ContainerRouting {
 export type Readiness = string | null;
 
 export function containerRouting(container: ContainerSummary, options: RoutingOptions, notReady: Readiness): ContainerRouting {
-  const reading = readContainerLabels(container.labels, options.labelPrefix, options.compat ?? []);
+  const reading = readContainerLabels(container.labels, options.labelPrefix, options.compat ?? [], container.env);
   const problems: Problem[] = [...reading.problems];
   const hasHostLabel = reading.routes.some((route) => route.hosts !== null);
   const nameRouted = options.domain !== null && (reading.enable === true || (reading.enable === null && options.exposedByDefault));

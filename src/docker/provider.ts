@@ -5,6 +5,7 @@ import type { RouteStore } from '../routes/store.js';
 import type { Problem } from '../routes/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { digestOfLines } from '../util/digest.js';
+import { NEEDS_ENVIRONMENT } from './compat/index.js';
 import type { DockerClient } from './client.js';
 import { labelFilters, meetsConstraints, type Constraint } from './constraints.js';
 import type { ContainerSummary, RoutingOptions } from './container.js';
@@ -52,10 +53,14 @@ export class DockerProvider {
   private reportsDigest = digestOfLines([]);
   private readonly updateListeners: Array<() => void> = [];
   private loggedOwn = '';
+  /** Container id -> its environment, for compat readers that need one. */
+  private readonly environments = new Map<string, Record<string, string>>();
+  private readonly needsEnvironment: boolean;
 
   constructor(private readonly options: DockerProviderOptions) {
     const clock = options.clock ?? systemClock;
     this.constraints = options.constraints ?? [];
+    this.needsEnvironment = (options.routing.compat ?? []).some((reader) => NEEDS_ENVIRONMENT.has(reader));
     this.locator = options.locator ?? processLocator();
     this.stopping = new StoppingMarks(options.stoppingGraceMs ?? 60_000, () => clock.now());
     this.watch = new DockerWatch({
@@ -97,8 +102,36 @@ export class DockerProvider {
     this.watch.stop();
   }
 
-  /** The watched containers, and berth's own when the constraints leave it out. */
+  /** The watched containers (with their environments when a compat reader needs them). */
   private async list(): Promise<readonly ContainerSummary[]> {
+    const containers = await this.listWatched();
+    return this.needsEnvironment ? this.withEnvironments(containers) : containers;
+  }
+
+  /**
+   * Each container's environment, inspected once and kept by id: it cannot change while the
+   * container lives. A failed inspect is tried again at the next list.
+   */
+  private async withEnvironments(containers: readonly ContainerSummary[]): Promise<ContainerSummary[]> {
+    const inspect = this.options.client.inspectEnv;
+    if (!inspect) return [...containers];
+    const listed = new Set(containers.map((container) => container.id));
+    for (const id of this.environments.keys()) if (!listed.has(id)) this.environments.delete(id);
+    const missing = containers.filter((container) => !this.environments.has(container.id));
+    await Promise.all(
+      missing.map(async (container) => {
+        try {
+          this.environments.set(container.id, await inspect.call(this.options.client, container.id));
+        } catch (error) {
+          this.options.logger.debug({ container: container.name, err: error }, 'inspecting a container for its environment failed; trying again at the next list');
+        }
+      }),
+    );
+    return containers.map((container) => ({ ...container, env: this.environments.get(container.id) ?? {} }));
+  }
+
+  /** The watched containers, and berth's own when the constraints leave it out. */
+  private async listWatched(): Promise<readonly ContainerSummary[]> {
     const { client } = this.options;
     if (this.constraints.length === 0) return client.listContainers();
     const containers = await client.listContainers({ labels: labelFilters(this.constraints) });

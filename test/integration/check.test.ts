@@ -33,6 +33,12 @@ describe('berth check', () => {
     assert.match(check(fixturePath('compose/traefik.yml')).stdout, /^api: no route$/m, 'without --compat, Traefik labels route nothing');
   });
 
+  it('reads an nginx-proxy stack from its environment with --compat nginx-proxy', () => {
+    const run = check(fixturePath('compose/nginx-proxy.yml'), '--compat', 'nginx-proxy');
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^  app\.example\.com\/ -> http, port 3000, HTTPS \(plain HTTP redirected\)$/m);
+  });
+
   it('exits 2 with a usage line when no file is named or it cannot be read', () => {
     assert.equal(check().status, 2);
     const missing = check('/nonexistent/compose.yml');

@@ -5,12 +5,19 @@
 import { Codes } from '../../errors.js';
 import type { Problem } from '../../routes/types.js';
 import { readLabels, type LabelReading } from '../labels.js';
+import { translateNginxProxy } from './nginx-proxy.js';
 import { translateTraefik, type CompatTranslation } from './traefik.js';
 
-/** The readers `--compat` can name; each translates one tool's labels. */
+type Translate = (labels: Readonly<Record<string, string>>, env: Readonly<Record<string, string>>) => CompatTranslation;
+
+/** The readers `--compat` can name; each translates one tool's labels (nginx-proxy: environment variables). */
 export const COMPAT_READERS = {
-  traefik: translateTraefik,
-} as const satisfies Record<string, (labels: Readonly<Record<string, string>>) => CompatTranslation>;
+  traefik: (labels) => translateTraefik(labels),
+  'nginx-proxy': (_labels, env) => translateNginxProxy(env),
+} as const satisfies Record<string, Translate>;
+
+/** Readers that need each container's environment, which only an inspect shows. */
+export const NEEDS_ENVIRONMENT: ReadonlySet<CompatReader> = new Set(['nginx-proxy']);
 
 export type CompatReader = keyof typeof COMPAT_READERS;
 
@@ -20,12 +27,12 @@ export interface ContainerLabelReading extends LabelReading {
 }
 
 /** A container's labels as route intents: native ones, else those of the first compat reader that finds its labels. */
-export function readContainerLabels(labels: Readonly<Record<string, string>>, prefix: string, compat: readonly CompatReader[]): ContainerLabelReading {
+export function readContainerLabels(labels: Readonly<Record<string, string>>, prefix: string, compat: readonly CompatReader[], env: Readonly<Record<string, string>> = {}): ContainerLabelReading {
   const native = readLabels(labels, prefix);
   const start = prefix + '.';
   const nativeKeys = Object.keys(labels).filter((label) => label.startsWith(start) && label !== `${start}enable`);
   for (const name of compat) {
-    const translation = COMPAT_READERS[name](labels);
+    const translation = COMPAT_READERS[name](labels, env);
     if (!translation.present) continue;
     if (nativeKeys.length > 0) {
       const ignored: Problem = {
