@@ -225,7 +225,8 @@ function readForwardAuth(given: ReadonlyMap<string, string>, problem: Report): F
   }
   const copyHeaders: string[] = [];
   for (const name of (given.get('auth.forward.headers') ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
-    if (!TOKEN.test(name) || REQUEST_OWNED.has(name.toLowerCase())) {
+    // Not berth's own forwarding headers: copying one the service does not send would remove it.
+    if (!TOKEN.test(name) || REQUEST_OWNED.has(name.toLowerCase()) || /^x-forwarded-(for|proto|host|port|prefix)$/i.test(name)) {
       problem('auth.forward.headers', Codes.behaviourAuth, `auth.forward.headers: "${name}" is not a header berth may copy onto a request`, 'list header names like Remote-User, Remote-Email');
       return undefined;
     }

@@ -14,9 +14,17 @@ export function chooseEncoding(
   acceptEncoding: string | undefined,
   method: string,
   status: number,
-  headers: { readonly contentType: string | undefined; readonly contentEncoding: string | undefined; readonly contentLength: string | undefined; readonly contentRange: string | undefined },
+  headers: {
+    readonly contentType: string | undefined;
+    readonly contentEncoding: string | undefined;
+    readonly contentLength: string | undefined;
+    readonly contentRange: string | undefined;
+    readonly cacheControl?: string | undefined;
+  },
 ): Encoding | null {
   if (method === 'HEAD' || status < 200 || status === 204 || status === 206 || status === 304) return null;
+  // RFC 9110 7.7: an intermediary must not change the coding of a no-transform response.
+  if (headers.cacheControl && /no-transform/i.test(headers.cacheControl)) return null;
   if (headers.contentEncoding !== undefined || headers.contentRange !== undefined) return null;
   if (!headers.contentType || !COMPRESSIBLE.test(headers.contentType) || /text\/event-stream/i.test(headers.contentType)) return null;
   if (headers.contentLength !== undefined && Number(headers.contentLength) < MIN_BYTES) return null;
@@ -39,5 +47,8 @@ function acceptedEncodings(header: string): Set<string> {
 
 /** A compressor for the encoding; brotli at a quality that keeps up with a proxy's pace. */
 export function compressor(encoding: Encoding): Transform {
-  return encoding === 'br' ? zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }) : zlib.createGzip({ level: 5 });
+  // Flushed at every write: a streamed answer (chunks of JSON, a log) must not wait for a full window.
+  return encoding === 'br'
+    ? zlib.createBrotliCompress({ flush: zlib.constants.BROTLI_OPERATION_FLUSH, params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } })
+    : zlib.createGzip({ level: 5, flush: zlib.constants.Z_SYNC_FLUSH });
 }

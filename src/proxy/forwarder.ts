@@ -38,6 +38,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const proxy = new ProxyServer({ xfwd: false, changeOrigin: false, prependPath: false, toProxy: true, secure: false });
   const wsTargets = new WeakMap<Endpoint, URL>();
   const wsPaths = new WeakMap<http.IncomingMessage, string>();
+  // Client sockets whose tunnel is up: a later upstream error only closes them (no HTTP page in the tunnel).
+  const tunnelled = new WeakSet<Duplex>();
 
   const { onWebSocket, websocketIdleMs } = options;
   proxy.on('proxyReqWs', (proxyReq, req, socket) => {
@@ -52,6 +54,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     // The handshake has the same deadline as any request; the tunnel then has its own idle limit.
     proxyReq.setTimeout(deadlines.idleMs, () => proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: UPSTREAM_TIMEOUT })));
     proxyReq.once('upgrade', (_res, upstream) => {
+      tunnelled.add(socket);
       upstream.setTimeout(0);
       // Everything either side sends crosses the client socket: its idleness is the link's.
       socket.setTimeout(websocketIdleMs, () => socket.destroy());
@@ -83,7 +86,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       // Upgraded sockets leave the pool anyway: a fresh connection each.
       const tls = upstreamTlsOptions(endpoint);
       const options = { target: wsTargetOf(endpoint), agent: false as const, secure: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}) };
-      proxy.ws(req, socket, head, options, (error) => onError(error as Error));
+      proxy.ws(req, socket, head, options, (error) => {
+        if (tunnelled.has(socket)) return void socket.destroy();
+        onError(error as Error);
+      });
     },
     close() {
       agents.http.destroy();

@@ -94,9 +94,14 @@ export function createHttpsListener(options: HttpsOptions, handlers: HttpsHandle
       socket.unshift(received);
       // Not one berth could read: plain HTTP gets told; anything else is OpenSSL's to judge.
       if (hello === 'invalid') return looksLikeHttp(received) ? refuseNonTls(socket) : void tlsServer.emit('connection', socket);
-      const challenge = hello.serverName && hello.alpn.includes('acme-tls/1') ? options.challengeContextFor(hello.serverName) : undefined;
-      if (challenge) return answerChallenge(socket, challenge);
-      if (hello.serverName === null) return handshakeWithoutSni(socket);
+      // Certificates are built here, in a socket callback: one that cannot be must end this connection, not the process.
+      try {
+        const challenge = hello.serverName && hello.alpn.includes('acme-tls/1') ? options.challengeContextFor(hello.serverName) : undefined;
+        if (challenge) return answerChallenge(socket, challenge);
+        if (hello.serverName === null) return handshakeWithoutSni(socket);
+      } catch {
+        return void socket.destroy();
+      }
       tlsServer.emit('connection', socket);
     };
     socket.on('data', onData);

@@ -13,6 +13,7 @@ import { Codes } from '../errors.js';
 import type { RouteStore } from '../routes/store.js';
 import type { Pool } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
+import { canonicalJson } from '../util/digest.js';
 import { bracketed, plainAddress } from '../util/ip.js';
 import { answerChallenge } from './challenge.js';
 import { askForwardAuth, closeForwardAuthAgents, type ForwardAuthRequest } from './forward-auth.js';
@@ -114,7 +115,10 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
         if (asked.kind === 'answer') return relayAnswer(res, asked.status, asked.headers, asked.body);
         logger.warn({ code: Codes.authUnreachable, host: decision.host, url: forwardAuth.url, err: asked.error.message }, 'the auth service could not be asked');
         sendError(res, 502, 'The auth service of this route could not be asked.', Codes.authUnreachable);
-      }).catch((error: unknown) => logger.error({ code: Codes.internal, err: error }, 'answering after forward auth failed'));
+      }).catch((error: unknown) => {
+        logger.error({ code: Codes.internal, err: error }, 'answering after forward auth failed');
+        sendError(res, 500, 'The request could not be checked.', Codes.internal);
+      });
     };
     if (!(verdict instanceof Promise)) return then(verdict);
     verdict.then(then).catch((error: unknown) => {
@@ -126,7 +130,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   /** A request its route lets through: on to an endpoint. */
   function proceed(req: http.IncomingMessage, res: http.ServerResponse, decision: Forward, exchange: Exchange, edits: readonly HeaderEdit[], maxBodyBytes: number | null): void {
-    if (res.destroyed) return;
+    // The client may have left while its route's checks ran (HTTP/2 responses say so on their stream).
+    if (res.destroyed || (res as { stream?: { destroyed?: boolean } }).stream?.destroyed || req.socket?.destroyed) return;
     // Expect: 100-continue: the client sends its body only for a request berth will forward.
     if (expectsContinue.has(req)) res.writeContinue();
     // An absolute-form target, or HTTP/2's :authority, without a Host header: the upstream needs one.
@@ -150,7 +155,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
     const client = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade: false };
     const headers = upstreamRequestHeaders(req.headers, client, { keepUnderscores: options.keepUnderscoreHeaders, strippedPrefix: null });
-    return { method: req.method ?? 'GET', uri: req.url ?? '/', host: typeof req.headers.host === 'string' ? req.headers.host : decision.host, proto: client.encrypted ? 'https' : 'http', clientAddress: behaviourFacts(req).clientAddress, headers };
+    // The path as routed (dot segments resolved, slashes merged), never the raw target: the service must judge what the upstream gets.
+    return { method: req.method ?? 'GET', uri: decision.target, host: typeof req.headers.host === 'string' ? req.headers.host : decision.host, proto: client.encrypted ? 'https' : 'http', clientAddress: behaviourFacts(req).clientAddress, headers };
   }
 
   /** What a route's allow list and rate limit see: the socket's peer, or the client a trusted proxy names. */
@@ -179,8 +185,14 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     return pool ? (pool.host ?? '*') : null;
   }
 
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
+    // A handshake pipelined behind requests still being answered takes its turn after them.
+    const answering = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (answering && !answering.writableEnded && !socket.destroyed) {
+      answering.once('close', () => setImmediate(() => onUpgrade(req, socket, head)));
+      return;
+    }
     if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
       return rejectUpgrade(socket, 400, 'Only WebSocket upgrades on GET are proxied.');
     }
@@ -191,6 +203,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     if (decision.kind === 'redirect') return rejectUpgrade(socket, 400, 'This route redirects; it takes no WebSocket.');
     const { endpoint, pool } = decision;
     const tunnel = (edits: readonly HeaderEdit[]) => {
+      if (socket.destroyed) return;
       // A tunnel counts for least-conn as long as it is open.
       socket.once('close', pool.acquire(endpoint));
       if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
@@ -292,7 +305,9 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       observer?.upstreamError(failure.code);
       if (firstTry && !res.headersSent && !res.destroyed && mayRetry(head.method, framing.kind !== 'none', failure)) {
         // The table may have moved on since the request arrived (a replica just left): ask the latest.
-        const latest = store.current.match(decision.host, decision.matchPath);
+        const found = store.current.match(decision.host, decision.matchPath);
+        // Only the same route, under the same checks: a route added meanwhile was never checked for this request.
+        const latest = found && found.key === pool.key && sameBehaviours(found, pool) ? found : undefined;
         const next = latest?.redirect ? undefined : latest?.pick(endpoint);
         if (latest && next && next.key !== endpoint.key) {
           observer?.retry();
@@ -343,6 +358,10 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 }
 
 type Forward = Extract<Decision, { kind: 'forward' }>;
+
+function sameBehaviours(a: Pool, b: Pool): boolean {
+  return a.behaviours === b.behaviours || (a.behaviours !== null && b.behaviours !== null && canonicalJson(a.behaviours.spec) === canonicalJson(b.behaviours.spec));
+}
 
 /** The Host an outside site expects: its name, and its port unless the scheme's default. */
 function authorityOf(endpoint: Endpoint): string {

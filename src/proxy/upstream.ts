@@ -179,6 +179,7 @@ function encodingFor(req: http.IncomingMessage, method: string, status: number, 
     contentEncoding: one('content-encoding'),
     contentLength: one('content-length'),
     contentRange: one('content-range'),
+    cacheControl: one('cache-control'),
   });
 }
 

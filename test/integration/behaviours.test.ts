@@ -33,6 +33,10 @@ async function echoOrigin() {
         res.writeHead(200, { 'content-type': 'text/plain', etag: '"v1"' });
         return res.end('berth '.repeat(2000));
       }
+      if (req.url === '/as-is') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-transform' });
+        return res.end('berth '.repeat(2000));
+      }
       const json = JSON.stringify({ url: req.url, headers: req.headers, length: body.length });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-powered-by': 'origin' });
       res.end(json);
@@ -137,6 +141,9 @@ describe('per-route behaviours', () => {
     const asked = auth.seen.at(-1)!;
     assert.deepEqual([asked['x-forwarded-method'], asked['x-forwarded-uri'], asked['x-forwarded-host'], asked['x-forwarded-proto']], ['GET', '/account?tab=1', 'sso.test', 'http']);
     assert.equal(asked['x-forwarded-user'], undefined, "a client's own X-Forwarded-User never reaches the auth service");
+    // The service judges the path the upstream will get, not the raw target: /public/../admin is /admin to both.
+    await get(berth.proxyPort, 'sso.test', '/public/../admin?x=1');
+    assert.equal(auth.seen.at(-1)!['x-forwarded-uri'], '/admin?x=1');
     const passed = await get(berth.proxyPort, 'sso.test', '/account', { 'x-token': 'good', 'remote-user': 'mallory' });
     assert.equal(passed.status, 200);
     assert.equal(JSON.parse(passed.body.toString()).headers['remote-user'], 'alice');
@@ -220,6 +227,8 @@ describe('per-route behaviours', () => {
     assert.equal(plain.headers['content-encoding'], undefined);
     const small = await get(berth.proxyPort, 'zip.test', '/', { 'accept-encoding': 'gzip' });
     assert.equal(small.headers['content-encoding'], undefined);
+    const asIs = await get(berth.proxyPort, 'zip.test', '/as-is', { 'accept-encoding': 'gzip' });
+    assert.equal(asIs.headers['content-encoding'], undefined, 'Cache-Control: no-transform is kept as sent');
   });
 });
 
@@ -303,6 +312,26 @@ describe('per-route behaviours from container labels', () => {
       return got.status === 308 && got;
     }, { what: `${host} redirecting` });
     assert.equal(answer.headers.location, 'https://new.example.test/a/b?c=1');
+  });
+
+  it('applies allow lists, rate limits, body limits and compression given as container labels', async () => {
+    const name = uniqueName('labelled');
+    const [denied, limited, small, zipped] = ['denied', 'limited', 'small', 'zipped'].map((part) => `${part}-${name}.test`);
+    await runHttpd({ image, labels: { 'berth.port': '80', 'berth.host': denied!, 'berth.allow': '10.0.0.0/8' } });
+    await runHttpd({ image, labels: { 'berth.port': '80', 'berth.host': limited!, 'berth.rate-limit': '1/m' } });
+    await runHttpd({ image, labels: { 'berth.port': '80', 'berth.host': small!, 'berth.max-body': '10' } });
+    await runHttpd({ image, files: { 'big.txt': 'berth '.repeat(500) }, labels: { 'berth.port': '80', 'berth.host': zipped!, 'berth.compress': 'true' } });
+    const routed = async (host: string) => waitFor(async () => (await get(berth.proxyPort, host)).status !== 404, { what: `${host} routed` });
+    await Promise.all([denied!, small!, zipped!].map(routed));
+    assert.equal((await get(berth.proxyPort, denied!)).status, 403);
+    await waitFor(async () => (await get(berth.proxyPort, limited!)).status === 429, { what: `${limited} limiting` });
+    assert.equal((await get(berth.proxyPort, small!, '/', { 'content-length': '100' }, 'POST', 'x'.repeat(100))).status, 413);
+    const big = await waitFor(async () => {
+      const got = await get(berth.proxyPort, zipped!, '/big.txt', { 'accept-encoding': 'gzip' });
+      return got.status === 200 && got;
+    }, { what: `${zipped} serving big.txt` });
+    assert.equal(big.headers['content-encoding'], 'gzip');
+    assert.equal(zlib.gunzipSync(big.body).toString(), 'berth '.repeat(500));
   });
 
   it('keeps a container whose auth label cannot be read closed with 503, never open', async () => {
