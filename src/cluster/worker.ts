@@ -82,4 +82,7 @@ export function runWorker(config: Config, logger: Logger): void {
   process.on('SIGTERM', () => {});
   process.on('SIGINT', () => {});
   cluster.worker?.on('disconnect', stop);
+  // Node's own cluster messages (a listen asks the primary for its handle) report a channel that
+  // broke as an 'error' on the process; unheard, it would end this worker with a stack trace.
+  process.on('error', (error) => logger.debug({ err: error }, 'the channel to the primary broke'));
 }
