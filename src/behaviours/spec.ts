@@ -6,6 +6,7 @@ import { parseAddressList } from '../config/cidr.js';
 import { Codes } from '../errors.js';
 import type { Problem } from '../routes/types.js';
 import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
+import { plainHttpUrl } from '../util/url.js';
 import { readHash } from './htpasswd.js';
 
 export interface BasicAuthSpec {
@@ -213,13 +214,8 @@ function readForwardAuth(given: ReadonlyMap<string, string>, problem: Report): F
     if (given.has('auth.forward.headers')) problem('auth.forward.headers', Codes.behaviourAuth, 'auth.forward.headers without auth.forward', 'give the auth service URL in auth.forward');
     return undefined;
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.hash) {
+  const url = plainHttpUrl(raw);
+  if (!url) {
     problem('auth.forward', Codes.behaviourAuth, `auth.forward "${raw}" is not a plain http(s) URL`, 'give the auth service URL, like http://auth:4181/verify');
     return undefined;
   }

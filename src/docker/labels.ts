@@ -2,6 +2,8 @@
 import { Codes } from '../errors.js';
 import { parseHostPattern } from '../routes/host.js';
 import { HSTS_FORM, parseHsts } from '../routes/hsts.js';
+import { uniqueProblems } from '../routes/problems.js';
+import { plainHttpUrl } from '../util/url.js';
 import { parsePathPrefix } from '../routes/path.js';
 import type { Problem, Scheme } from '../routes/types.js';
 import { ENCODED_CHARS, parseEncodedChars, type EncodedChar } from '../proxy/target.js';
@@ -123,7 +125,7 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
     if (route) routes.push({ ...route, behaviours: behavioursOf(label, namedBehaviours.get(name)) });
   }
   // Top-level behaviour problems are met once per route that takes them: say each once.
-  return { enable, routes, problems: unique(problems) };
+  return { enable, routes, problems: uniqueProblems(problems) };
 }
 
 /** Values a named route takes from the top-level labels unless it sets its own. */
@@ -165,15 +167,6 @@ function readRoute(
   return { name, hosts, path, stripPrefix, scheme, port, network, allowEncoded, tls, tlsRedirect, hsts, ...(redirect ? { redirect } : {}) };
 }
 
-function unique(problems: readonly Problem[]): Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((problem) => {
-    const key = `${problem.code} ${problem.label ?? ''} ${problem.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 function isRouteKey(key: string): key is RouteKey {
   return (ROUTE_KEYS as readonly string[]).includes(key);
@@ -198,13 +191,8 @@ function readRedirect(values: ReadonlyMap<string, string>, label: string, proble
     problems.push({ code: Codes.labelRedirect, label: `${label}redirect-code`, message: `${label}redirect-code without ${label}redirect`, fix: `set ${label}redirect to the URL to send clients to` });
     return undefined;
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.search || url.hash) {
+  const url = plainHttpUrl(raw, { query: false });
+  if (!url) {
     problems.push({ code: Codes.labelRedirect, label: `${label}redirect`, message: `"${raw}" is not a plain http(s) URL`, fix: 'use a URL like https://new.example.com or https://example.com/base' });
     return undefined;
   }

@@ -2,6 +2,7 @@
 // the same thing (read by readLabels like any berth labels), where each came from, and problems
 // out. What berth cannot express is a problem naming the Traefik label; a router that needs an
 // access check berth cannot honour is kept but closed (503), never served open.
+import { uniqueProblems } from '../../routes/problems.js';
 import { Codes } from '../../errors.js';
 import type { Problem } from '../../routes/types.js';
 import { parseBooleanWord } from '../../util/boolean.js';
@@ -126,7 +127,7 @@ export function translateTraefik(labels: Readonly<Record<string, string>>): Comp
     }
     origin.set('port', `${PREFIX}http.services.${serviceNames[0] ?? '<service>'}.loadbalancer.server.port`);
     origin.set('host', `${PREFIX}http.routers.<router>.rule`);
-    return { present, keys, origin, closed: [], routers: false, problems: unique(problems) };
+    return { present, keys, origin, closed: [], routers: false, problems: uniqueProblems(problems) };
   }
 
   const plans: Plan[] = [];
@@ -157,7 +158,7 @@ export function translateTraefik(labels: Readonly<Record<string, string>>): Comp
     if (plan.closed) closed.push(plan.name);
   }
   if (!origin.has('network')) origin.set('network', `${PREFIX}docker.network`);
-  return { present, keys, origin, closed, routers: true, problems: unique(problems) };
+  return { present, keys, origin, closed, routers: true, problems: uniqueProblems(problems) };
 }
 
 function planRouter(
@@ -448,12 +449,3 @@ function set(keys: Map<string, string>, origin: Map<string, string>, key: string
   origin.set(key, label);
 }
 
-function unique(problems: readonly Problem[]): Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((problem) => {
-    const key = `${problem.code} ${problem.label ?? ''} ${problem.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
