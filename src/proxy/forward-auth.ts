@@ -5,8 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { ForwardAuthSpec, HeaderEdit } from '../behaviours/spec.js';
-import { removeHopByHop } from './headers.js';
-import { responseHeaderLines } from './upstream.js';
+import { editedLines, responseHeaderLines } from './upstream.js';
 
 export type ForwardAuthOutcome =
   | { readonly kind: 'allow'; readonly edits: readonly HeaderEdit[] }
@@ -20,6 +19,7 @@ export interface ForwardAuthRequest {
   readonly host: string;
   readonly proto: 'http' | 'https';
   readonly clientAddress: string;
+  /** The headers berth would send upstream: hop-by-hop, framing and untrusted forwarding ones already gone. */
   readonly headers: http.IncomingHttpHeaders;
 }
 
@@ -36,10 +36,9 @@ export function askForwardAuth(spec: ForwardAuthSpec, request: ForwardAuthReques
       resolve(outcome);
     };
     const url = new URL(spec.url);
+    // The service's own Host goes to it (from the URL); what it decides on is berth's X-Forwarded-*.
     const headers: http.OutgoingHttpHeaders = { ...request.headers };
-    removeHopByHop(headers);
-    // What the service decides on; the client's own X-Forwarded-* were already dropped or trusted.
-    for (const name of ['host', 'content-length', 'transfer-encoding', 'expect']) delete headers[name];
+    delete headers['host'];
     Object.assign(headers, {
       'x-forwarded-method': request.method,
       'x-forwarded-uri': request.uri,
@@ -75,7 +74,8 @@ export function askForwardAuth(spec: ForwardAuthSpec, request: ForwardAuthReques
         else answer.destroy();
       });
       const relay = () => {
-        settle({ kind: 'answer', status, headers: dropLength(responseHeaderLines(answer.rawHeaders)), body: Buffer.concat(chunks) });
+        // The page is relayed whole, with its length set by berth.
+        settle({ kind: 'answer', status, headers: editedLines(responseHeaderLines(answer.rawHeaders), [['content-length', null]]), body: Buffer.concat(chunks) });
       };
       answer.on('end', relay);
       answer.on('close', relay);
@@ -83,13 +83,6 @@ export function askForwardAuth(spec: ForwardAuthSpec, request: ForwardAuthReques
     });
     ask.end();
   });
-}
-
-/** Header lines without Content-Length: the page is relayed whole, with its own length set by berth. */
-function dropLength(lines: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < lines.length; i += 2) if (lines[i]!.toLowerCase() !== 'content-length') kept.push(lines[i]!, lines[i + 1]!);
-  return kept;
 }
 
 export function closeForwardAuthAgents(): void {

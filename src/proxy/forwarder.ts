@@ -6,9 +6,8 @@ import type { Duplex } from 'node:stream';
 import { ProxyServer } from 'http-proxy-3';
 import type { Endpoint } from '../routes/types.js';
 import { bracketed } from '../util/ip.js';
-import { CONNECT_TIMEOUT, UPSTREAM_TIMEOUT } from './upstream-errors.js';
 import { upstreamTlsOptions } from './upstream-tls.js';
-import { sendUpstream, type Deadlines, type UpstreamHead } from './upstream.js';
+import { applyDeadlines, sendUpstream, type Deadlines, type UpstreamHead } from './upstream.js';
 
 export type ForwardError = (error: Error) => void;
 
@@ -45,14 +44,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   proxy.on('proxyReqWs', (proxyReq, req, socket) => {
     // The head is written at end(), after this event: the exact path goes in now.
     proxyReq.path = wsPaths.get(req) ?? proxyReq.path;
-    proxyReq.once('socket', (upstream) => {
-      if (!upstream.connecting) return;
-      const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error('upstream did not accept the connection in time'), { code: CONNECT_TIMEOUT })), deadlines.connectMs);
-      upstream.once('connect', () => clearTimeout(timer));
-      proxyReq.once('close', () => clearTimeout(timer));
-    });
-    // The handshake has the same deadline as any request; the tunnel then has its own idle limit.
-    proxyReq.setTimeout(deadlines.idleMs, () => proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: UPSTREAM_TIMEOUT })));
+    // The handshake has the same deadlines as any request; the tunnel then has its own idle limit.
+    applyDeadlines(proxyReq, deadlines);
     proxyReq.once('upgrade', (_res, upstream) => {
       tunnelled.add(socket);
       upstream.setTimeout(0);

@@ -49,6 +49,17 @@ const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connecti
 
 const timeoutError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
+/** One attempt's deadlines: the connect (Node's own timer starts only once connected), then each silence. */
+export function applyDeadlines(upstream: http.ClientRequest, { connectMs, idleMs }: Deadlines): void {
+  upstream.once('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => upstream.destroy(timeoutError(CONNECT_TIMEOUT, 'upstream did not accept the connection in time')), connectMs);
+    socket.once('connect', () => clearTimeout(timer));
+    upstream.once('close', () => clearTimeout(timer));
+  });
+  upstream.setTimeout(idleMs, () => upstream.destroy(timeoutError(UPSTREAM_TIMEOUT, 'upstream timed out')));
+}
+
 /**
  * Forwards `req` to `endpoint` and pipes the answer into `res`. `onError` is called at most once,
  * for a failure before the response head was relayed (the caller may retry or answer itself);
@@ -88,14 +99,7 @@ export function sendUpstream(
     // Node refuses a head it cannot send (a character its client rejects): no byte left berth.
     return fail(error as Error);
   }
-  const { connectMs, idleMs } = options.deadlines;
-  upstream.once('socket', (socket) => {
-    if (!socket.connecting) return;
-    const timer = setTimeout(() => upstream.destroy(timeoutError(CONNECT_TIMEOUT, 'upstream did not accept the connection in time')), connectMs);
-    socket.once('connect', () => clearTimeout(timer));
-    upstream.once('close', () => clearTimeout(timer));
-  });
-  upstream.setTimeout(idleMs, () => upstream.destroy(timeoutError(UPSTREAM_TIMEOUT, 'upstream timed out')));
+  applyDeadlines(upstream, options.deadlines);
   upstream.on('error', (error) => {
     if (res.headersSent) res.destroy();
     else fail(error);
@@ -200,7 +204,7 @@ function compressedLines(lines: string[], encoding: Encoding): string[] {
 }
 
 /** Response header lines with the route's edits: every line of an edited name goes, a value is added back. */
-function editedLines(lines: string[], edits: readonly HeaderEdit[]): string[] {
+export function editedLines(lines: string[], edits: readonly HeaderEdit[]): string[] {
   if (edits.length === 0) return lines;
   const edited = new Set(edits.map(([name]) => name.toLowerCase()));
   const kept: string[] = [];
