@@ -19,7 +19,7 @@ import { answerChallenge } from './challenge.js';
 import { askForwardAuth, closeForwardAuthAgents, type ForwardAuthRequest } from './forward-auth.js';
 import { createForwarder } from './forwarder.js';
 import { applyEdits, lastForwardedFor, NO_EDITS, pairs } from './header-edits.js';
-import { requestFraming, upstreamRequestHeaders, type Framing } from './headers.js';
+import { requestFraming, upstreamRequestHeaders, type ClientFacts, type Framing } from './headers.js';
 import { createHttpsListener, type HttpsHandlers, type HttpsOptions } from './https.js';
 import { oneAtATime } from './lanes.js';
 import type { ProxyObserver } from './observer.js';
@@ -84,12 +84,15 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   // One more than berth accepts, so that a request over the limit is seen and refused, never cut short.
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
 
-  if (observer) {
-    server.on('connection', (socket: Duplex) => {
+  /** Every client connection counted while it is open, on each listener. */
+  const countConnections = (listener: net.Server) => {
+    if (!observer) return;
+    listener.on('connection', (socket: Duplex) => {
       observer.connections(1);
       socket.once('close', () => observer.connections(-1));
     });
-  }
+  };
+  countConnections(server);
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = observer ? performance.now() : 0;
@@ -150,10 +153,15 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     forward(req, res, attempt, decision.pool, decision.endpoint, true);
   }
 
+  /** Who the client is, and whether it is a proxy berth trusts. */
+  function clientFactsOf(req: http.IncomingMessage, upgrade: boolean): ClientFacts {
+    const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
+    return { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade };
+  }
+
   /** What a route's auth service is told of a request: berth's own forwarding headers, never a client's. */
   function authRequest(req: http.IncomingMessage, decision: Forward): ForwardAuthRequest {
-    const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
-    const client = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade: false };
+    const client = clientFactsOf(req, false);
     const headers = upstreamRequestHeaders(req.headers, client, { keepUnderscores: options.keepUnderscoreHeaders, strippedPrefix: null });
     // The path as routed (dot segments resolved, slashes merged), never the raw target: the service must judge what the upstream gets.
     return { method: req.method ?? 'GET', uri: decision.target, host: typeof req.headers.host === 'string' ? req.headers.host : decision.host, proto: client.encrypted ? 'https' : 'http', clientAddress: behaviourFacts(req).clientAddress, headers };
@@ -265,12 +273,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
         { request: onRequest as HttpsHandlers['request'], checkContinue: onCheckContinue as HttpsHandlers['request'], upgrade: onUpgrade, clientError: onClientError as HttpsHandlers['clientError'] },
       )
     : null;
-  if (observer && https) {
-    https.server.on('connection', (socket: Duplex) => {
-      observer.connections(1);
-      socket.once('close', () => observer.connections(-1));
-    });
-  }
+  if (https) countConnections(https.server);
 
   /** What one request sends, whichever endpoint an attempt goes to. */
   interface Attempt {
@@ -322,9 +325,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   }
 
   function headersFor(req: http.IncomingMessage, endpoint: Endpoint, pool: Pool, upgrade: boolean, newId: () => string): http.IncomingHttpHeaders {
-    const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
-    const client = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade };
-    const headers = upstreamRequestHeaders(req.headers, client, { keepUnderscores: options.keepUnderscoreHeaders, strippedPrefix: strippedPrefix(endpoint, pool) }, newId);
+    const headers = upstreamRequestHeaders(req.headers, clientFactsOf(req, upgrade), { keepUnderscores: options.keepUnderscoreHeaders, strippedPrefix: strippedPrefix(endpoint, pool) }, newId);
     if (endpoint.upstreamHost) headers.host = authorityOf(endpoint);
     return headers;
   }
