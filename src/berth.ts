@@ -10,7 +10,7 @@ import { createProxyServer, type HttpsCertificates, type ProxyServer } from './p
 import type { RouteStore } from './routes/store.js';
 import { startCertificates } from './certs/start.js';
 import type { ChallengeAnswers } from './certs/types.js';
-import { createSources } from './sources.js';
+import { createSources } from './sources/create.js';
 
 export interface Berth {
   readonly proxyPort: number;
@@ -23,7 +23,7 @@ export interface Berth {
 
 export async function startBerth(config: Config, logger: Logger): Promise<Berth> {
   const sources = createSources(config, logger);
-  const { store, docker, file } = sources;
+  const { store } = sources;
   let ready = false;
   void sources.synced.then(() => {
     ready = true;
@@ -31,12 +31,11 @@ export async function startBerth(config: Config, logger: Logger): Promise<Berth>
   });
 
   const tls = config.httpsPort === null ? null : await startCertificates(config, store, logger);
-  const metrics = createMetrics(store, docker, tls ? () => tls.certificates.statuses(store) : null);
+  const metrics = createMetrics(store, sources.list, tls ? () => tls.certificates.statuses(store) : null);
   const proxy = createProxy(config, store, logger, metrics.observer, tls);
   const admin = createAdminServer({
     store,
-    docker,
-    file,
+    sources: sources.list,
     metrics,
     certificates: tls ? () => tls.certificates.statuses(store) : null,
     ...(tls ? { onCertificatesChange: (listener: () => void) => tls.certificates.onChange(listener) } : {}),

@@ -2,9 +2,9 @@
 // With --workers, each worker counts its own traffic and the primary adds them up.
 import type { CertificateStatus } from '../certs/types.js';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DockerProvider } from '../docker/provider.js';
 import type { ProxyObserver } from '../proxy/observer.js';
 import type { RouteStore } from '../routes/store.js';
+import type { RouteSource } from '../sources/source.js';
 
 export interface Metrics {
   readonly contentType: string;
@@ -15,18 +15,18 @@ export interface Metrics {
 /** Per host, what certificate is served and when it ends (null without HTTPS). */
 export type CertificateStatuses = (() => readonly CertificateStatus[]) | null;
 
-export function createMetrics(store: RouteStore, docker: DockerProvider | null, certificates: CertificateStatuses = null): Metrics & { observer: ProxyObserver } {
+export function createMetrics(store: RouteStore, sources: readonly RouteSource[], certificates: CertificateStatuses = null): Metrics & { observer: ProxyObserver } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'berth_' });
-  stateMetrics(registry, store, docker);
+  stateMetrics(registry, store, sources);
   if (certificates) certificateMetrics(registry, certificates);
   return { observer: trafficMetrics(registry), contentType: registry.contentType, render: () => registry.metrics() };
 }
 
 /** The primary of a cluster: its own state metrics, plus every worker's traffic added up. */
-export function createClusterMetrics(store: RouteStore, docker: DockerProvider | null, certificates: CertificateStatuses = null): Metrics {
+export function createClusterMetrics(store: RouteStore, sources: readonly RouteSource[], certificates: CertificateStatuses = null): Metrics {
   const registry = new Registry();
-  stateMetrics(registry, store, docker);
+  stateMetrics(registry, store, sources);
   if (certificates) certificateMetrics(registry, certificates);
   const workers = new AggregatorRegistry();
   return {
@@ -99,7 +99,7 @@ function certificateMetrics(registry: Registry, certificates: () => readonly Cer
   });
 }
 
-function stateMetrics(registry: Registry, store: RouteStore, docker: DockerProvider | null): void {
+function stateMetrics(registry: Registry, store: RouteStore, sources: readonly RouteSource[]): void {
   const registers = [registry];
   const tableChanges = new Counter({ name: 'berth_table_changes_total', help: 'Route table swaps', registers });
   store.onChange(() => tableChanges.inc());
@@ -123,27 +123,38 @@ function stateMetrics(registry: Registry, store: RouteStore, docker: DockerProvi
       this.set({ ready: 'false' }, endpoints.length - ready);
     },
   });
-  if (!docker) return;
-  // Mirrors of the provider's own counters, so they cannot drift from /api/status.
-  const mirror = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  mirror('berth_docker_events_total', 'Docker events received', () => docker.status.eventsSeen);
-  mirror('berth_docker_resyncs_total', 'Periodic full re-lists of containers', () => docker.status.resyncs);
-  mirror('berth_docker_reconnects_total', 'Reconnections to the Docker events stream', () => docker.status.reconnects);
+  sourceMetrics(registry, sources);
+}
+
+/** Each source's state by name, and its own numbers, read from it when scraped so they cannot drift. */
+function sourceMetrics(registry: Registry, sources: readonly RouteSource[]): void {
+  const registers = [registry];
   new Gauge({
-    name: 'berth_docker_connected',
-    help: '1 while the Docker events stream is connected',
+    name: 'berth_source_up',
+    help: '1 while a route source is in step with its input (state ok), by source',
+    labelNames: ['source'] as const,
     registers,
     collect() {
-      this.set(docker.status.connected ? 1 : 0);
+      for (const source of sources) this.set({ source: source.name }, source.status.state === 'ok' ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'berth_source_problems',
+    help: 'Items a route source skipped (bad labels, lines, entries), by source',
+    labelNames: ['source'] as const,
+    registers,
+    collect() {
+      for (const source of sources) this.set({ source: source.name }, source.status.problems.length);
+    },
+  });
+  for (const source of sources) {
+    for (const { name, help, type } of source.metrics()) {
+      const read = () => source.metrics().find((metric) => metric.name === name)?.value ?? 0;
+      if (type === 'gauge') {
+        new Gauge({ name, help, registers, collect() { this.set(read()); } });
+      } else {
+        new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      }
+    }
+  }
 }

@@ -4,10 +4,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { CertificateStatus } from '../certs/types.js';
-import type { DockerProvider } from '../docker/provider.js';
-import type { RoutesFileProvider } from '../file/provider.js';
 import { Codes } from '../errors.js';
 import type { RouteStore } from '../routes/store.js';
+import type { RouteSource } from '../sources/source.js';
 import { bearerMatches } from './auth.js';
 import { recordChanges } from './changes.js';
 import type { Metrics } from './metrics.js';
@@ -16,10 +15,8 @@ import { routesView } from './views.js';
 
 export interface AdminOptions {
   readonly store: RouteStore;
-  /** Null when berth runs without Docker. */
-  readonly docker: DockerProvider | null;
-  /** Null without --routes-file. */
-  readonly file: RoutesFileProvider | null;
+  /** Every configured source, strongest first. */
+  readonly sources: readonly RouteSource[];
   readonly metrics: Metrics;
   /** Per host of an HTTPS route or a folder certificate; null without HTTPS. */
   readonly certificates?: (() => readonly CertificateStatus[]) | null;
@@ -46,32 +43,31 @@ const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 const DASHBOARD = new URL('./dashboard/', import.meta.url);
 
 export function createAdminServer(options: AdminOptions): AdminServer {
-  const { store, docker, file, metrics } = options;
+  const { store, sources, metrics } = options;
   const changes = recordChanges(store);
   const status = () => ({
     ready: options.isReady(),
     tableVersion: store.current.version,
-    docker: docker?.status ?? null,
-    routesFile: file?.status ?? null,
+    sources: Object.fromEntries(sources.map((source) => [source.name, source.status])),
     ...(options.workers ? { workers: options.workers() } : {}),
   });
-  const containers = () => docker?.containers ?? [];
+  const inventories = inventoriesOf(sources);
   const stream = createSnapshotStream(() => ({
     status: status(),
     ...routesView(store.current, store.conflicts),
-    containers: containers(),
+    ...Object.fromEntries([...inventories].map(([name, items]) => [name, items()])),
     changes: changes(),
     certificates: options.certificates?.() ?? null,
   }));
   options.onCertificatesChange?.(() => stream.changed());
   store.onChange(() => stream.changed());
-  docker?.onUpdate(() => stream.changed());
+  for (const source of sources) source.onUpdate(() => stream.changed());
 
   const api: Record<string, () => Json> = {
     '/healthz': () => ({ status: 200, body: { status: 'ok' } }),
     '/readyz': () => (options.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' } }),
     '/api/routes': () => ({ status: 200, body: routesView(store.current, store.conflicts) }),
-    '/api/containers': () => ({ status: 200, body: { containers: containers() } }),
+    ...Object.fromEntries([...inventories].map(([name, items]) => [`/api/${name}`, () => ({ status: 200, body: { [name]: items() } })])),
     '/api/status': () => ({ status: 200, body: status() }),
     '/api/changes': () => ({ status: 200, body: { changes: changes() } }),
     '/api/certificates': () => ({ status: 200, body: { https: options.certificates != null, certificates: options.certificates?.() ?? [] } }),
@@ -116,6 +112,20 @@ export function createAdminServer(options: AdminOptions): AdminServer {
       server.closeAllConnections();
     },
   };
+}
+
+/**
+ * What sources list beside routes, by name (`containers`, `services`); two sources with the same
+ * kind of items are listed together. `containers` is always there, so the dashboard has its list.
+ */
+function inventoriesOf(sources: readonly RouteSource[]): Map<string, () => readonly unknown[]> {
+  const byName = new Map<string, Array<() => readonly unknown[]>>([['containers', []]]);
+  for (const source of sources) {
+    if (!source.inventory) continue;
+    const { name, items } = source.inventory;
+    byName.set(name, [...(byName.get(name) ?? []), () => items()]);
+  }
+  return new Map([...byName].map(([name, lists]) => [name, () => lists.flatMap((items) => items())]));
 }
 
 /** The dashboard is static files; it asks for the token itself and sends it with its API calls. */

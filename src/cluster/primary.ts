@@ -10,7 +10,7 @@ import { adminTarget, type Berth } from '../berth.js';
 import { startCertificates } from '../certs/start.js';
 import { BerthError, Codes, type Code } from '../errors.js';
 import { listen } from '../listen.js';
-import { createSources } from '../sources.js';
+import { createSources } from '../sources/create.js';
 import { createBackoff } from '../util/backoff.js';
 import { toWire } from './certificates.js';
 import { isMessage, type ToPrimary, type ToWorker } from './messages.js';
@@ -23,7 +23,7 @@ export interface WorkersStatus {
 
 export async function startPrimary(config: Config, logger: Logger): Promise<Berth> {
   const sources = createSources(config, logger);
-  const { store, docker, file } = sources;
+  const { store } = sources;
   const listening = new Set<Worker>();
   const restartDelay = createBackoff(100, 5_000);
   let restarts = 0;
@@ -166,9 +166,9 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   });
 
   const statuses = tls ? () => tls.certificates.statuses(store) : null;
-  const metrics = createClusterMetrics(store, docker, statuses);
+  const metrics = createClusterMetrics(store, sources.list, statuses);
   const workers = (): WorkersStatus => ({ wanted: config.workers, listening: listening.size, restarts });
-  const admin = createAdminServer({ store, docker, file, metrics, certificates: statuses, isReady: () => ready, token: config.adminToken, workers, logger: logger.child({ component: 'admin' }) });
+  const admin = createAdminServer({ store, sources: sources.list, metrics, certificates: statuses, isReady: () => ready, token: config.adminToken, workers, logger: logger.child({ component: 'admin' }) });
   const adminPort = await listen(admin.server, adminTarget(config), logger);
   logger.info({ listener: 'admin', address: config.adminAddr.host, port: adminPort }, 'listening');
 

@@ -8,7 +8,7 @@ import type { Config } from '../config/settings.js';
 import { BerthError, Codes, ExitCodes } from '../errors.js';
 import { listen } from '../listen.js';
 import { RouteStore } from '../routes/store.js';
-import { SOURCE_ORDER } from '../sources.js';
+import { SOURCE_ORDER } from '../sources/source.js';
 import { ChallengeCopy, WorkerCertificates } from './certificates.js';
 import { isMessage, type ToPrimary, type ToWorker } from './messages.js';
 

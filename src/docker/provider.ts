@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { RouteStore } from '../routes/store.js';
 import type { Problem } from '../routes/types.js';
+import type { RouteSource, SourceMetric, SourceStatus } from '../sources/source.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { digestOfLines } from '../util/digest.js';
 import { NEEDS_ENVIRONMENT } from './compat/index.js';
@@ -35,13 +36,13 @@ export interface DockerProviderOptions {
   readonly clock?: Clock;
 }
 
-export interface DockerStatus extends WatchState {
+export interface DockerStatus extends WatchState, SourceStatus {
   readonly address: string;
 }
 
-const SOURCE = 'docker';
-
-export class DockerProvider {
+export class DockerProvider implements RouteSource {
+  readonly name = 'docker';
+  readonly inventory = { name: 'containers', items: () => this.reports };
   private readonly watch: DockerWatch;
   private readonly stopping: StoppingMarks;
   private readonly constraints: readonly Constraint[];
@@ -50,6 +51,7 @@ export class DockerProvider {
   private matching: Set<string> = new Set();
   private readonly loggedProblems = new Map<string, string>();
   private reports: readonly ContainerReport[] = [];
+  private routeCount = 0;
   private reportsDigest = digestOfLines([]);
   private readonly updateListeners: Array<() => void> = [];
   private loggedOwn = '';
@@ -77,7 +79,20 @@ export class DockerProvider {
   }
 
   get status(): DockerStatus {
-    return { address: this.options.address, ...this.watch.state };
+    const watch = this.watch.state;
+    const state = !watch.synced ? 'starting' : watch.connected ? 'ok' : 'down';
+    const problems = this.reports.flatMap((report) => report.problems.map((problem) => ({ ...problem, item: report.name })));
+    return { state, routes: this.routeCount, problems, address: this.options.address, ...watch };
+  }
+
+  metrics(): readonly SourceMetric[] {
+    const { eventsSeen, resyncs, reconnects, connected } = this.watch.state;
+    return [
+      { name: 'berth_docker_events_total', help: 'Docker events received', type: 'counter', value: eventsSeen },
+      { name: 'berth_docker_resyncs_total', help: 'Periodic full re-lists of containers', type: 'counter', value: resyncs },
+      { name: 'berth_docker_reconnects_total', help: 'Reconnections to the Docker events stream', type: 'counter', value: reconnects },
+      { name: 'berth_docker_connected', help: '1 while the Docker events stream is connected', type: 'gauge', value: connected ? 1 : 0 },
+    ];
   }
 
   get containers(): readonly ContainerReport[] {
@@ -94,11 +109,11 @@ export class DockerProvider {
     return this.watch.whenSynced();
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.watch.start();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.watch.stop();
   }
 
@@ -188,7 +203,8 @@ export class DockerProvider {
     this.reports = result.reports;
     this.reportsDigest = reportsDigest;
     if (changed) for (const listener of this.updateListeners) listener();
-    this.options.store.update(SOURCE, result.routes);
+    this.routeCount = result.routes.length;
+    this.options.store.update(this.name, result.routes);
   }
 
   /** Each container's problems are logged when they change, not on every sync. */

@@ -9,6 +9,7 @@ import { parseHostPattern } from '../routes/host.js';
 import { parsePathPrefix } from '../routes/path.js';
 import { BEHAVIOUR_KEYS, isBehaviourKey, readBehaviours } from '../behaviours/spec.js';
 import { flattenKeys } from '../behaviours/flatten.js';
+import type { SourceName } from '../sources/source.js';
 import { HSTS_FORM, parseHsts } from '../routes/hsts.js';
 import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from '../routes/types.js';
 import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
@@ -26,7 +27,7 @@ const KEYS = ['host', 'path', 'strip-prefix', 'to', 'redirect', 'redirect-code',
 export type ReadFile = (path: string) => string;
 const REDIRECT_CODES = [301, 302, 307, 308] as const;
 
-export const SOURCE = 'file';
+export const SOURCE = 'file' satisfies SourceName;
 
 export interface RoutesFileOptions {
   /** Routes without a `tls` key are HTTPS (--tls-default). */

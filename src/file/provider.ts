@@ -8,24 +8,24 @@ import type { Logger } from 'pino';
 import { Codes } from '../errors.js';
 import type { RouteStore } from '../routes/store.js';
 import type { Problem } from '../routes/types.js';
+import type { RouteSource, SourceMetric, SourceStatus } from '../sources/source.js';
 import { createCoalescer } from '../util/coalescer.js';
 import { parseRoutesFile, type RoutesFileOptions, SOURCE } from './parse.js';
 
 const TRAILING_CHECK_MS = 100;
 
-export type RoutesFileState = 'loading' | 'ok' | 'invalid' | 'missing';
-
-export interface RoutesFileStatus {
+export interface RoutesFileStatus extends SourceStatus {
   readonly path: string;
-  readonly state: RoutesFileState;
+  readonly state: 'starting' | 'ok' | 'invalid' | 'missing';
   /** Routes in force from the file (the last good version while it is invalid). */
   readonly routes: number;
   readonly problems: readonly Problem[];
-  readonly loadedAt: string | null;
   readonly loads: number;
 }
 
-export class RoutesFileProvider {
+export class RoutesFileProvider implements RouteSource {
+  readonly name = SOURCE;
+  private readonly updateListeners: Array<() => void> = [];
   private readonly path: string;
   private readonly reload;
   private watcher: FSWatcher | null = null;
@@ -33,7 +33,7 @@ export class RoutesFileProvider {
   private trailing: NodeJS.Timeout | null = null;
   private readonly loaded: Promise<void>;
   private markLoaded!: () => void;
-  private state: Omit<RoutesFileStatus, 'path'> = { state: 'loading', routes: 0, problems: [], loadedAt: null, loads: 0 };
+  private state: Omit<RoutesFileStatus, 'path'> = { state: 'starting', routes: 0, problems: [], lastSyncAt: null, loads: 0 };
 
   constructor(
     path: string,
@@ -54,8 +54,16 @@ export class RoutesFileProvider {
   }
 
   /** Resolves after the first load, whatever its outcome. */
-  whenLoaded(): Promise<void> {
+  whenSynced(): Promise<void> {
     return this.loaded;
+  }
+
+  onUpdate(listener: () => void): void {
+    this.updateListeners.push(listener);
+  }
+
+  metrics(): readonly SourceMetric[] {
+    return [{ name: 'berth_routes_file_loads_total', help: 'Times the routes file was read and parsed', type: 'counter', value: this.state.loads }];
   }
 
   async start(): Promise<void> {
@@ -94,9 +102,10 @@ export class RoutesFileProvider {
     if (text === this.lastText) return;
     this.lastText = text;
     const reading = parseRoutesFile(text, basename(this.path), (path) => readFileSync(resolve(dirname(this.path), path), 'utf8'), this.options);
-    this.state = { ...this.state, loads: this.state.loads + 1, loadedAt: new Date().toISOString() };
+    this.state = { ...this.state, loads: this.state.loads + 1, lastSyncAt: new Date().toISOString() };
     if (reading.problems.length > 0) {
       this.state = { ...this.state, state: 'invalid', problems: reading.problems };
+      this.told();
       for (const problem of reading.problems) {
         this.logger.error({ code: problem.code, path: this.path, line: problem.line, column: problem.column, fix: problem.fix }, problem.message);
       }
@@ -105,6 +114,7 @@ export class RoutesFileProvider {
     }
     this.store.update(SOURCE, reading.specs);
     this.state = { ...this.state, state: 'ok', problems: [], routes: reading.specs.length };
+    this.told();
     this.logger.info({ path: this.path, routes: reading.specs.length }, 'routes file loaded');
   }
 
@@ -114,7 +124,12 @@ export class RoutesFileProvider {
     const had = this.state.routes;
     this.store.update(SOURCE, []);
     const problem = { code: Codes.routesFileMissing, message: 'the routes file does not exist', fix: 'create it; berth picks it up without a restart' };
-    this.state = { ...this.state, state: 'missing', routes: 0, problems: [problem], loads: this.state.loads + 1, loadedAt: new Date().toISOString() };
+    this.state = { ...this.state, state: 'missing', routes: 0, problems: [problem], loads: this.state.loads + 1, lastSyncAt: new Date().toISOString() };
+    this.told();
     this.logger.warn({ code: problem.code, path: this.path, removedRoutes: had }, had > 0 ? 'routes file deleted; its routes are removed' : problem.message);
+  }
+
+  private told(): void {
+    for (const listener of this.updateListeners) listener();
   }
 }

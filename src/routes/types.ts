@@ -83,4 +83,6 @@ export interface Problem {
   /** Position in a file, 1-based, when the parser gives one. */
   readonly line?: number;
   readonly column?: number;
+  /** Where it comes from when a source holds many: a container or service name, a store key. */
+  readonly item?: string;
 }

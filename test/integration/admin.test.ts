@@ -33,11 +33,13 @@ describe('admin API and metrics', () => {
     const view = containers.find((c) => c.name === app);
     assert.deepEqual([view?.routed, view?.ready, view?.routes.map((r) => r.host)], [true, true, [host]]);
 
-    const status = await berth().admin<{ ready: boolean; docker: { connected: boolean; synced: boolean; apiVersion: string; eventsSeen: number } }>('/api/status');
+    const status = await berth().admin<{ ready: boolean; sources: { docker: { state: string; connected: boolean; synced: boolean; apiVersion: string; eventsSeen: number } } }>('/api/status');
+    const docker = status.sources.docker;
     assert.equal(status.ready, true);
-    assert.equal(status.docker.connected, true);
-    assert.match(status.docker.apiVersion, /^1\.\d+$/);
-    assert.ok(status.docker.eventsSeen > 0);
+    assert.equal(docker.state, 'ok');
+    assert.equal(docker.connected, true);
+    assert.match(docker.apiVersion, /^1\.\d+$/);
+    assert.ok(docker.eventsSeen > 0);
 
     const { changes } = await berth().admin<{ changes: Array<{ version: number; added: string[] }> }>('/api/changes');
     assert.ok(changes.some((change) => change.added.includes(`${host} /`)));
@@ -52,7 +54,7 @@ describe('admin API and metrics', () => {
     assert.match(text, new RegExp(`^berth_requests_total\\{host="${host.replace(/\./g, '\\.')}",status_class="2xx"\\} [1-9]`, 'm'));
     assert.match(text, /^berth_requests_total\{host="none",status_class="4xx"\} [1-9]/m);
     assert.match(text, new RegExp(`^berth_request_duration_seconds_bucket\\{le="\\+Inf",host="${host.replace(/\./g, '\\.')}"\\} [1-9]`, 'm'));
-    for (const name of ['berth_upstream_errors_total', 'berth_retries_total', 'berth_active_connections', 'berth_active_websockets', 'berth_table_changes_total', 'berth_routes', 'berth_endpoints', 'berth_docker_events_total', 'berth_docker_resyncs_total', 'berth_docker_reconnects_total', 'berth_process_cpu_seconds_total', 'berth_nodejs_heap_size_used_bytes']) {
+    for (const name of ['berth_upstream_errors_total', 'berth_retries_total', 'berth_active_connections', 'berth_active_websockets', 'berth_table_changes_total', 'berth_routes', 'berth_endpoints', 'berth_docker_events_total', 'berth_docker_resyncs_total', 'berth_docker_reconnects_total', 'berth_source_up', 'berth_source_problems', 'berth_process_cpu_seconds_total', 'berth_nodejs_heap_size_used_bytes']) {
       assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
     assert.match(text, /^berth_endpoints\{ready="true"\} [1-9]/m);

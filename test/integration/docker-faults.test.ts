@@ -24,7 +24,7 @@ interface DockerState {
 }
 
 async function dockerState(berth: RunningBerth): Promise<DockerState> {
-  return (await berth.admin<{ docker: DockerState }>('/api/status')).docker;
+  return (await berth.admin<{ sources: { docker: DockerState } }>('/api/status')).sources.docker;
 }
 
 async function metric(berth: RunningBerth, name: string): Promise<number> {

@@ -248,7 +248,7 @@ describe('without Docker', () => {
     const berth = await startBerth(['--docker-host', address]);
     try {
       const status = await waitFor(async () => {
-        const { docker: state } = await berth.admin<{ docker: { reconnects: number; lastError: { code: string } | null } }>('/api/status');
+        const { sources: { docker: state } } = await berth.admin<{ sources: { docker: { reconnects: number; lastError: { code: string } | null } } }>('/api/status');
         return state.reconnects >= 3 && state;
       }, { what: 'three reconnect attempts' });
       assert.equal(status.lastError?.code, 'BERTH_E_DOCKER_UNREACHABLE');

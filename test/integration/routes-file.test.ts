@@ -18,8 +18,7 @@ async function outsideSite(): Promise<{ port: number; close(): void }> {
 }
 
 interface Status {
-  routesFile: { state: string; routes: number; problems: Array<{ code: string; line: number }> };
-  docker: unknown;
+  sources: { file: { state: string; routes: number; problems: Array<{ code: string; line: number }> }; docker?: unknown };
 }
 
 describe('the routes file beside Docker', async () => {
@@ -79,10 +78,10 @@ describe('the routes file beside Docker', async () => {
     await appendFile(file, '  - host: Not A Host\n    to: http://127.0.0.1:1\n');
     const status = await waitFor(async () => {
       const current = await berth().admin<Status>('/api/status');
-      return current.routesFile.state === 'invalid' && current;
+      return current.sources.file.state === 'invalid' && current;
     }, { what: 'the file reported invalid', timeoutMs: 3000, intervalMs: 10 });
-    assert.deepEqual(status.routesFile.problems.map((p) => p.code), ['BERTH_E_ROUTES_HOST']);
-    assert.ok(status.routesFile.problems[0]!.line > 1);
+    assert.deepEqual(status.sources.file.problems.map((p) => p.code), ['BERTH_E_ROUTES_HOST']);
+    assert.ok(status.sources.file.problems[0]!.line > 1);
     assert.equal(await bodyOf(glue, '/google/x'), `outside /x host=${glue}`);
     assert.ok(berth().logs.some((line) => line['code'] === 'BERTH_E_ROUTES_HOST'));
   });
@@ -94,12 +93,12 @@ describe('the routes file beside Docker', async () => {
     await rename(temporary, file);
     assert.equal(await waitFor(() => bodyOf(renamed, '/r'), { what: 'the renamed-in route', timeoutMs: 3000, intervalMs: 10 }), `outside /r host=${renamed}`);
     assert.equal((await berth().request(old, '/')).status, 404, 'routes gone from the file are gone');
-    assert.equal((await berth().admin<Status>('/api/status')).routesFile.state, 'ok');
+    assert.equal((await berth().admin<Status>('/api/status')).sources.file.state, 'ok');
   });
 
   it('removes the file\'s routes when the file is deleted, and keeps Docker\'s', async () => {
     await rm(file);
-    await waitFor(async () => (await berth().admin<Status>('/api/status')).routesFile.state === 'missing', { what: 'the file reported missing', timeoutMs: 3000, intervalMs: 10 });
+    await waitFor(async () => (await berth().admin<Status>('/api/status')).sources.file.state === 'missing', { what: 'the file reported missing', timeoutMs: 3000, intervalMs: 10 });
     const { routes } = await berth().admin<{ routes: Array<{ source: string }> }>('/api/routes');
     assert.deepEqual([...new Set(routes.map((route) => route.source))], ['docker']);
     assert.equal(await bodyOf(glue, '/'), 'default app');
@@ -125,8 +124,8 @@ describe('--no-docker', () => {
       const response = await berth.request('whatever.test', '/hello');
       assert.equal(response.body, 'outside /hello host=whatever.test');
       const status = await berth.admin<Status>('/api/status');
-      assert.equal(status.docker, null);
-      assert.equal(status.routesFile.state, 'ok');
+      assert.equal(status.sources.docker, undefined, 'no Docker source is listed with --no-docker');
+      assert.equal(status.sources.file.state, 'ok');
       assert.ok(!berth.logs.some((line) => String(line['code'] ?? '').startsWith('BERTH_E_DOCKER')));
     } finally {
       outside.close();

@@ -262,7 +262,7 @@ function render(snapshot) {
   drawPart('conflicts', snapshot.conflicts, drawConflicts);
   drawPart('routes', snapshot.routes, drawRoutes);
   drawPart('containers', snapshot.containers, drawContainers);
-  drawPart('routes-file', snapshot.status?.routesFile ?? null, drawRoutesFile);
+  drawPart('routes-file', snapshot.status?.sources?.file ?? null, drawRoutesFile);
   drawPart('certificates', snapshot.certificates ?? null, drawCertificates);
   drawPart('changes', snapshot.changes, drawChanges);
   drawAttention(snapshot);
@@ -281,10 +281,28 @@ function drawStatus(status) {
   byTestId('status').hidden = false;
   drawFact('readiness', status.ready ? 'ready' : 'starting', status.ready ? 'ok' : 'warn', null);
   byTestId('readiness').dataset.ready = String(status.ready);
-  drawDocker(status.docker);
+  drawDocker(status.sources.docker ?? null);
   drawFact('table-version', `v${status.tableVersion}`, null, null);
   byTestId('table-version').dataset.version = String(status.tableVersion);
-  drawRoutesFileFact(status.routesFile);
+  drawRoutesFileFact(status.sources.file ?? null);
+  drawOtherSources(status.sources);
+}
+
+const SOURCE_TONES = { ok: 'ok', starting: 'muted', invalid: 'bad', missing: 'warn', down: 'bad' };
+const SOURCE_TITLES = { swarm: 'Swarm', redis: 'Redis', etcd: 'etcd' };
+
+/** Sources beyond Docker and the routes file (swarm, stores): one fact each, state and routes. */
+function drawOtherSources(sources) {
+  const others = Object.entries(sources).filter(([name]) => name !== 'docker' && name !== 'file');
+  byTestId('other-sources').replaceChildren(
+    ...others.map(([name, source]) => {
+      const value = h('span', { className: 'value', text: source.state });
+      setTone(value, SOURCE_TONES[source.state] ?? null);
+      const problems = source.problems.length > 0 ? ` · ${plural(source.problems.length, 'problem')}` : '';
+      const detail = h('span', { className: 'detail', text: `${plural(source.routes, 'route')}${problems}` });
+      return h('div', { className: 'fact', testid: `source-${name}`, data: { state: source.state } }, h('dt', { text: SOURCE_TITLES[name] ?? name }), h('dd', {}, value, detail));
+    }),
+  );
 }
 
 function drawFact(testid, text, tone, detail) {
@@ -323,9 +341,8 @@ function drawRoutesFileFact(file) {
   fact.hidden = !file;
   if (!file) return;
   fact.dataset.state = file.state;
-  const tones = { ok: 'ok', loading: 'muted', invalid: 'bad', missing: 'warn' };
   const details = { ok: plural(file.routes, 'route'), invalid: `last good kept: ${plural(file.routes, 'route')}` };
-  drawFact('routes-file', file.state, tones[file.state], details[file.state] ?? null);
+  drawFact('routes-file', file.state, SOURCE_TONES[file.state], details[file.state] ?? null);
 }
 
 /** A header link to what needs a person: skipped containers first, then conflicts. */
@@ -495,7 +512,7 @@ function drawRoutesFile(file) {
   const section = byTestId('routes-file-section');
   section.hidden = !file || (file.state === 'ok' && file.problems.length === 0);
   if (!file) return;
-  const loaded = file.loadedAt ? ` · loaded ${clockTime(file.loadedAt)}` : '';
+  const loaded = file.lastSyncAt ? ` · loaded ${clockTime(file.lastSyncAt)}` : '';
   byTestId('routes-file-path').replaceChildren(h('code', { text: file.path }), ` · ${file.state}${loaded}`);
   byTestId('routes-file-problems').replaceChildren(...file.problems.map((p) => problemItem(p)));
 }

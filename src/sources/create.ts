@@ -1,26 +1,24 @@
-// The route sources berth is configured with (Docker, the routes file) and the store they fill.
+// The route sources berth is configured with and the store they fill.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config/settings.js';
-import { createDockerClient } from './docker/client.js';
-import { DockerProvider } from './docker/provider.js';
-import { RoutesFileProvider } from './file/provider.js';
-import { HealthChecker } from './health/checker.js';
-import { RouteStore } from './routes/store.js';
+import type { Config } from '../config/settings.js';
+import { createDockerClient } from '../docker/client.js';
+import { DockerProvider } from '../docker/provider.js';
+import { RoutesFileProvider } from '../file/provider.js';
+import { HealthChecker } from '../health/checker.js';
+import { RouteStore } from '../routes/store.js';
+import { SOURCE_ORDER, type RouteSource } from './source.js';
 
 export interface Sources {
   readonly store: RouteStore;
-  readonly docker: DockerProvider | null;
-  readonly file: RoutesFileProvider | null;
+  /** In SOURCE_ORDER. */
+  readonly list: readonly RouteSource[];
   /** Resolves once every source has synced once. */
   readonly synced: Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** On the same host and path, the file (operator intent) wins over Docker. */
-export const SOURCE_ORDER = ['file', 'docker'] as const;
 
 export function createStore(logger: Logger): RouteStore {
   const store = new RouteStore(SOURCE_ORDER);
@@ -36,25 +34,24 @@ export function createSources(config: Config, logger: Logger): Sources {
     throw new Error(`the folder of --routes-file ${config.routesFile} does not exist`);
   }
   const store = createStore(logger);
-  const docker = config.docker ? dockerProvider(config, store, logger) : null;
-  const file = config.routesFile === null ? null : new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }), { tlsDefault: config.tlsDefault });
+  const configured: RouteSource[] = [];
+  if (config.docker) configured.push(dockerProvider(config, store, logger));
+  if (config.routesFile !== null) configured.push(new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }), { tlsDefault: config.tlsDefault }));
+  const list = [...configured].sort((a, b) => SOURCE_ORDER.indexOf(a.name) - SOURCE_ORDER.indexOf(b.name));
   // Here, with the sources, so only the process that owns them checks: with --workers the primary,
   // whose failures reach the workers with the routes (cluster/messages.ts).
   const health = new HealthChecker({ store, logger: logger.child({ component: 'health' }) });
   return {
     store,
-    docker,
-    file,
-    synced: Promise.all([docker?.whenSynced(), file?.whenLoaded()]).then(() => undefined),
+    list,
+    synced: Promise.all(list.map((source) => source.whenSynced())).then(() => undefined),
     async start() {
       health.start();
-      docker?.start();
-      await file?.start();
+      await Promise.all(list.map((source) => source.start()));
     },
     async stop() {
       health.stop();
-      docker?.stop();
-      await file?.stop();
+      await Promise.all(list.map((source) => source.stop()));
     },
   };
 }
