@@ -6,20 +6,9 @@ set -euo pipefail
 state_dir="${TMPDIR:-/tmp}"
 pidfile="$state_dir/berth-dockerd.pid" # present only while a dockerd started by this script runs
 logfile="$state_dir/berth-dockerd.log"
-apt_log="$state_dir/berth-apt.log"
 engine="${DOCKER_HOST:-unix:///var/run/docker.sock}"
-root=()
-
-fail() {
-  echo "ensure-docker: $*" >&2
-  exit 1
-}
-
-need_root() {
-  [ "$(id -u)" -eq 0 ] && return 0
-  sudo -n true 2>/dev/null || fail "$1 needs root; run as root or with passwordless sudo"
-  root=(sudo -n)
-}
+who=docker
+source "$(dirname "$0")/lib/apt.sh"
 
 engine_answers() {
   command -v docker >/dev/null && docker info >/dev/null 2>&1
@@ -29,15 +18,6 @@ busybox_is_static() {
   local out
   out=$(LC_ALL=C ldd /bin/busybox 2>&1 || true)
   [ -x /bin/busybox ] && [[ $out == *"not a dynamic executable"* || $out == *"statically linked"* ]]
-}
-
-install_packages() {
-  need_root "installing $*"
-  echo "ensure-docker: installing $* with apt-get (log: $apt_log)" >&2
-  {
-    "${root[@]}" apt-get update &&
-      "${root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
-  } </dev/null >"$apt_log" 2>&1 || fail "apt-get could not install $*; see $apt_log"
 }
 
 start_dockerd() {
@@ -62,7 +42,7 @@ if ! engine_answers; then
   [ -z "${DOCKER_HOST:-}" ] || fail "no Docker engine answers at $DOCKER_HOST; start it, or unset DOCKER_HOST to use a local dockerd"
   command -v dockerd >/dev/null && command -v docker >/dev/null || missing+=(docker.io)
 fi
-[ ${#missing[@]} -eq 0 ] || install_packages "${missing[@]}"
+[ ${#missing[@]} -eq 0 ] || install_packages --recommends "${missing[@]}"
 
 busybox_is_static || fail "/bin/busybox is missing or not static; install Debian's busybox-static"
 if ! engine_answers; then
