@@ -69,7 +69,7 @@ export function parseRoutesFile(
     const where = at(item);
     const origin = `${fileLabel}:${where.line}`;
     const before = problems.length;
-    const route = readRoute(item, origin, at, problems, readFile, options);
+    const route = readRoute(item, origin, at, problems, readFile, options, SOURCE);
     if (!route || problems.length > before) continue;
     const key = `${route.host ?? '*'} ${route.path}`;
     const previous = seen.get(key);
@@ -85,6 +85,26 @@ export function parseRoutesFile(
 
 type At = (node: Node | null | undefined) => { line: number; column: number };
 
+/**
+ * One route kept elsewhere than the file (a store's value), in JSON or YAML, with the file's keys,
+ * checks and codes. `origin` names it (`redis berth:route:shop`); lines count within the entry.
+ * A `ca` can only be inline PEM here: a store's entry has no folder to read files from.
+ */
+export function parseRouteEntry(text: string, origin: string, source: SourceName, options: RoutesFileOptions = { tlsDefault: false }): RoutesFileReading {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: Problem[] = doc.errors.map((error) => ({ code: Codes.routesSyntax, message: error.message.split('\n')[0]!, ...position(lines, error.pos[0]) }));
+  if (problems.length > 0) return { specs: [], problems };
+  const at = (node: Node | null | undefined) => position(lines, node?.range?.[0]);
+  const inlinePem: ReadFile = (value) => {
+    if (value.includes('-----BEGIN')) return value;
+    throw new Error('a stored route has no folder to read from; put the PEM itself in "ca"');
+  };
+  const route = doc.contents === null ? undefined : readRoute(doc.contents, origin, at, problems, inlinePem, options, source);
+  if (doc.contents === null) problems.push({ code: Codes.routesType, message: 'the entry is empty: it must be a mapping with "host" and "to" or "redirect"', line: 1, column: 1 });
+  return problems.length > 0 || !route ? { specs: [], problems } : { specs: route.specs, problems };
+}
+
 function readRoute(
   item: Node,
   origin: string,
@@ -92,6 +112,7 @@ function readRoute(
   problems: Problem[],
   readFile: ReadFile,
   options: RoutesFileOptions,
+  source: SourceName,
 ): { host: string | null; path: string; specs: RouteSpec[] } | undefined {
   if (!isMap(item)) {
     problems.push({ code: Codes.routesType, message: 'each route must be a mapping', ...at(item) });
@@ -138,7 +159,7 @@ function readRoute(
     }
     const redirect = readRedirect(text('redirect'), values, stripPrefix ?? false, origin, at, problems);
     if (!redirect || https === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
-    return { host, path, specs: [{ host, path, source: SOURCE, redirect, ...(https ? { tls: https } : {}), ...withBehaviours }] };
+    return { host, path, specs: [{ host, path, source, redirect, ...(https ? { tls: https } : {}), ...withBehaviours }] };
   }
   if (values.has('redirect-code')) problems.push({ code: Codes.routesKey, message: '"redirect-code" goes with "redirect"', ...at(values.get('redirect-code')) });
   const targets = readTargets(values.get('to')!, at, problems);
@@ -147,7 +168,7 @@ function readRoute(
   if (!targets || !tls || allowEncoded === undefined || https === undefined || host === undefined || path === undefined || stripPrefix === undefined) return undefined;
   const specs = targets.map((url): RouteSpec => {
     const endpoint = endpointFor(url, origin, stripPrefix, hostHeader === 'upstream', tls);
-    return { host, path, source: SOURCE, endpoint: allowEncoded ? { ...endpoint, allowEncoded } : endpoint, ...(https ? { tls: https } : {}), ...withBehaviours };
+    return { host, path, source, endpoint: allowEncoded ? { ...endpoint, allowEncoded } : endpoint, ...(https ? { tls: https } : {}), ...withBehaviours };
   });
   return { host, path, specs };
 }
