@@ -93,6 +93,15 @@ export const Codes = {
   compatMiddleware: 'BERTH_E_COMPAT_MIDDLEWARE',
   compatPath: 'BERTH_W_COMPAT_PATH',
   compatIgnored: 'BERTH_W_COMPAT_IGNORED',
+  storeKey: 'BERTH_E_STORE_KEY',
+  storeType: 'BERTH_E_STORE_TYPE',
+  storeBackend: 'BERTH_E_STORE_BACKEND',
+  storeRead: 'BERTH_E_STORE_READ',
+  redisUnreachable: 'BERTH_E_REDIS_UNREACHABLE',
+  redisNotifications: 'BERTH_W_REDIS_NOTIFICATIONS',
+  etcdUnreachable: 'BERTH_E_ETCD_UNREACHABLE',
+  etcdAuth: 'BERTH_E_ETCD_AUTH',
+  etcdCompacted: 'BERTH_W_ETCD_COMPACTED',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -58,7 +58,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
 /** Settings that are fine alone but not together. */
 function crossCheck(config: Config): string[] {
   const problems: string[] = [];
-  if (!config.docker && config.routesFile === null) problems.push('--no-docker needs --routes-file: without either, berth would route nothing');
+  if (!config.docker && config.routesFile === null && config.redis === null && config.etcd === null) {
+    problems.push('--no-docker needs --routes-file, --redis or --etcd: without one, berth would route nothing');
+  }
+  if (config.etcdUser !== null && config.etcdPassword === null) problems.push('--etcd-user needs --etcd-password (BERTH_ETCD_PASSWORD)');
+  if (config.etcdCa !== null && !config.etcd?.url.startsWith('https:')) problems.push('--etcd-ca needs an https:// --etcd address');
   if (!isLoopback(config.adminAddr.host) && config.adminToken === null) {
     problems.push(`--admin-addr ${config.adminAddr.host} is not loopback: set BERTH_ADMIN_TOKEN, or anyone who reaches it can read every route and container`);
   }

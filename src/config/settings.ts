@@ -50,6 +50,44 @@ function parseCompat(raw: string): Parsed<readonly CompatReader[]> {
   return { ok: true, value: [...new Set(names)] as CompatReader[] };
 }
 
+/** `redis://[user:pass@]host:port[/db]` (or `rediss://` for TLS); the password stays out of messages. */
+function parseRedisUrl(raw: string): Parsed<StoreAddress> {
+  const url = urlOf(raw);
+  const db = url?.pathname.replace(/^\//, '') ?? '';
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname || !/^\d*$/.test(db) || url.search || url.hash) {
+    return { ok: false, problem: `"${raw}" is not redis://[user:pass@]host:port[/db]` };
+  }
+  return { ok: true, value: { url: raw, shown: shownUrl(url) } };
+}
+
+function parseEtcdUrl(raw: string): Parsed<StoreAddress> {
+  const url = urlOf(raw);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    return { ok: false, problem: `"${raw}" is not http(s)://host:port (user and password go in --etcd-user and --etcd-password)` };
+  }
+  return { ok: true, value: { url: `${url.protocol}//${url.host}`, shown: `${url.protocol}//${url.host}` } };
+}
+
+/** A store's address as given, and as logs and the admin API show it (without a password). */
+export interface StoreAddress {
+  readonly url: string;
+  readonly shown: string;
+}
+
+function urlOf(raw: string): URL | undefined {
+  try {
+    return new URL(raw.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function shownUrl(url: URL): string {
+  const shown = new URL(url.href);
+  if (shown.password) shown.password = '***';
+  return shown.href;
+}
+
 const CHALLENGES = ['http-01', 'tls-alpn-01'] as const;
 
 function parseChallenges(raw: string): Parsed<ReadonlyArray<(typeof CHALLENGES)[number]>> {
@@ -103,6 +141,11 @@ export const settings = {
     boolean: true,
   }),
   routesFile: setting({ flag: 'routes-file', help: 'YAML or JSON file of routes beside the containers (watched)', default: fixed(null), parse: parseText, optional: true }),
+  redis: setting({ flag: 'redis', help: 'follow routes kept in Redis (Hipache\'s frontend:<host> lists, berth:route:<name> entries): redis://[user:pass@]host:port[/db]', default: fixed(null), parse: parseRedisUrl, optional: true }),
+  etcd: setting({ flag: 'etcd', help: 'follow routes kept in etcd v3 (/hosts/<host>/<ip:port>, /berth/routes/<name>): http(s)://host:port', default: fixed(null), parse: parseEtcdUrl, optional: true }),
+  etcdUser: setting({ flag: 'etcd-user', help: 'etcd user name, when etcd has authentication on', default: fixed(null), parse: parseText, optional: true }),
+  etcdPassword: setting({ flag: 'etcd-password', help: 'password of --etcd-user (prefer the environment variable)', default: fixed(null), parse: parseText, optional: true }),
+  etcdCa: setting({ flag: 'etcd-ca', help: 'PEM file of the CA that signed etcd\'s certificate (https:// only); unset: Node\'s bundled roots', default: fixed(null), parse: parseText, optional: true }),
   workers: setting({ flag: 'workers', help: 'processes serving traffic (node:cluster); the primary alone talks to Docker', default: fixed('1'), parse: parseCount }),
   domain: setting({ flag: 'domain', help: 'route every container at <name>.<domain> (name routing)', default: fixed(null), parse: parseDomain, optional: true }),
   labelPrefix: setting({ flag: 'label-prefix', help: 'prefix of the labels berth reads', default: fixed('berth'), parse: parseLabelPrefix }),

@@ -8,6 +8,8 @@ import { DockerProvider } from '../docker/provider.js';
 import { RoutesFileProvider } from '../file/provider.js';
 import { HealthChecker } from '../health/checker.js';
 import { RouteStore } from '../routes/store.js';
+import { createEtcdSource } from '../stores/etcd/provider.js';
+import { createRedisSource } from '../stores/redis/provider.js';
 import { SOURCE_ORDER, type RouteSource } from './source.js';
 
 export interface Sources {
@@ -36,6 +38,8 @@ export function createSources(config: Config, logger: Logger): Sources {
   const store = createStore(logger);
   const configured: RouteSource[] = [];
   if (config.docker) configured.push(dockerProvider(config, store, logger));
+  if (config.redis !== null) configured.push(createRedisSource({ url: config.redis.url, shown: config.redis.shown, store, logger: logger.child({ component: 'redis' }) }));
+  if (config.etcd !== null) configured.push(createEtcdSource({ config, store, logger: logger.child({ component: 'etcd' }) }));
   if (config.routesFile !== null) configured.push(new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }), { tlsDefault: config.tlsDefault }));
   const list = [...configured].sort((a, b) => SOURCE_ORDER.indexOf(a.name) - SOURCE_ORDER.indexOf(b.name));
   // Here, with the sources, so only the process that owns them checks: with --workers the primary,

@@ -1,0 +1,79 @@
+// What a store holds, key by key: each key's raw value and what it reads as. A key is parsed
+// only when its raw value changed, so one changed entry among thousands costs one parse.
+import type { Problem, RouteSpec } from '../routes/types.js';
+
+/** One key's routes, or its problems (each with the key as its item): a bad key hurts no other. */
+export interface EntryReading {
+  readonly specs: readonly RouteSpec[];
+  readonly problems: readonly Problem[];
+}
+
+/** Reads one key's raw value; pure. */
+export type ReadEntry = (key: string, raw: string) => EntryReading;
+
+interface Kept {
+  readonly raw: string;
+  readonly reading: EntryReading;
+}
+
+export class StoreEntries {
+  private readonly kept = new Map<string, Kept>();
+  private specList: readonly RouteSpec[] | null = [];
+  private problemList: readonly Problem[] | null = [];
+
+  constructor(private readonly read: ReadEntry) {}
+
+  get size(): number {
+    return this.kept.size;
+  }
+
+  /** Every key's specs, in key order so a re-read in another order builds the same table. */
+  get specs(): readonly RouteSpec[] {
+    this.specList ??= this.sortedValues().flatMap((kept) => kept.reading.specs);
+    return this.specList;
+  }
+
+  get problems(): readonly Problem[] {
+    this.problemList ??= this.sortedValues().flatMap((kept) => kept.reading.problems);
+    return this.problemList;
+  }
+
+  /** The reading of a key, if the store has it. */
+  get(key: string): EntryReading | undefined {
+    return this.kept.get(key)?.reading;
+  }
+
+  /** Sets one key; returns its new reading, or null when its raw value is what it was. */
+  put(key: string, raw: string): EntryReading | null {
+    if (this.kept.get(key)?.raw === raw) return null;
+    const read = this.read(key, raw);
+    const reading = read.problems.length === 0 ? read : { specs: read.specs, problems: read.problems.map((problem) => ({ ...problem, item: key })) };
+    this.kept.set(key, { raw, reading });
+    this.changed();
+    return reading;
+  }
+
+  /** Removes one key; false when it was not there. */
+  remove(key: string): boolean {
+    if (!this.kept.delete(key)) return false;
+    this.changed();
+    return true;
+  }
+
+  /** Everything the store holds now (a full re-read): keys not in it are removed. Returns the keys that changed. */
+  replace(all: ReadonlyMap<string, string>): string[] {
+    const changed: string[] = [];
+    for (const key of [...this.kept.keys()]) if (!all.has(key) && this.remove(key)) changed.push(key);
+    for (const [key, raw] of all) if (this.put(key, raw)) changed.push(key);
+    return changed;
+  }
+
+  private changed(): void {
+    this.specList = null;
+    this.problemList = null;
+  }
+
+  private sortedValues(): Kept[] {
+    return [...this.kept.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, kept]) => kept);
+  }
+}
