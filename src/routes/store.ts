@@ -71,9 +71,10 @@ export class RouteStore {
     const all = [...this.specs.values()].flat();
     const { table, conflicts } = RouteTable.build(all, this.sourceOrder, previous.version + 1, previous, this.health);
     const change = { version: table.version, ...diffPools(previous.pools, table.pools), conflicts };
+    // Kept even when no pool changed: a route a stronger source shadows changes no pool, yet is a conflict.
+    this.conflictList = conflicts;
     if (change.added.length + change.removed.length + change.changed.length === 0) return null;
     this.table = table;
-    this.conflictList = conflicts;
     for (const listener of this.listeners) listener(change);
     return change;
   }

@@ -60,6 +60,7 @@ export class StoreProvider implements RouteSource {
   private readonly backoff;
   private readonly listeners: Array<() => void> = [];
   private readonly facts = new Map<string, string | number | null>();
+  private loggedConflicts = new Set<string>();
   private session: StoreSession | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -190,7 +191,19 @@ export class StoreProvider implements RouteSource {
     if (changedKeys.length === 0) return;
     for (const key of changedKeys) this.logProblems(key, this.entries.get(key));
     this.options.store.update(this.name, this.entries.specs);
+    this.logConflicts();
     this.told();
+  }
+
+  /**
+   * The table's conflicts that involve this store, each logged once: a store's route shadowed by
+   * the routes file (or shadowing Docker's) changes no pool, so the table's change log never shows it.
+   */
+  private logConflicts(): void {
+    const mine = this.options.store.conflicts.filter((conflict) => conflict.message.includes(`${this.name} ${this.name} `));
+    const now = new Set(mine.map((conflict) => conflict.message));
+    for (const conflict of mine) if (!this.loggedConflicts.has(conflict.message)) this.options.logger.warn({ code: conflict.code, store: this.name }, conflict.message);
+    this.loggedConflicts = now;
   }
 
   /** A key's problems are logged when it is read anew, so an unchanged bad key is not logged every second. */

@@ -1,8 +1,11 @@
 // Keyspace notifications: the flags berth needs, added to what the server already has so other
 // users of the same server keep theirs. Pure.
 
-/** K: keyspace channels; g: DEL, RENAME...; $: strings; l: lists; s: sets; x: expired; e: evicted. */
-const NEEDED = ['K', 'g', '$', 'l', 's', 'x', 'e'] as const;
+/**
+ * K: keyspace channels; g: DEL, RENAME...; $: strings; l: lists; s: sets; h and z: hashes and
+ * sorted sets (a berth key turned into one is a problem to show); x: expired; e: evicted.
+ */
+const NEEDED = ['K', 'g', '$', 'l', 's', 'h', 'z', 'x', 'e'] as const;
 /** `A` stands for every class but key-miss and new-key ones. */
 const ALL_CLASSES = new Set(['g', '$', 'l', 's', 'h', 'z', 'x', 'e', 't', 'd']);
 

@@ -59,7 +59,9 @@ export class RedisConnector implements StoreConnector {
     subscriber.on('error', broken);
     client.on('end', () => close());
     subscriber.on('end', () => close());
-    const run = (words: string[]) => client.sendCommand(words, { timeout });
+    // Our own deadline: node-redis's `timeout` lets a command already written wait forever on a
+    // paused server. A late reply cannot be mistaken for another: a missed deadline ends the connection.
+    const run = (words: string[]) => deadline(client.sendCommand(words), words[0] === 'PING' ? timeout : timeout * 5, words[0]!);
 
     try {
       await deadline(client.connect(), timeout, 'connecting');
