@@ -46,9 +46,12 @@ export class RouteStore {
     return Object.fromEntries(this.health);
   }
 
-  /** Replaces one source's routes; returns the change, or null when nothing differs. */
-  update(source: string, specs: readonly RouteSpec[]): TableChange | null {
-    const fingerprint = fingerprintOf(specs);
+  /**
+   * Replaces one source's routes; returns the change, or null when nothing differs. A source that
+   * knows what changed gives its own `fingerprint` (a change counter): digesting ten thousand
+   * specs on every change would cost more than the change.
+   */
+  update(source: string, specs: readonly RouteSpec[], fingerprint: string = fingerprintOf(specs)): TableChange | null {
     if (this.fingerprints.get(source) === fingerprint) return null;
     this.fingerprints.set(source, fingerprint);
     this.specs.set(source, specs);
@@ -101,10 +104,30 @@ function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableC
   const now = new Map(after.map((pool) => [pool.key, pool]));
   const added = [...now.keys()].filter((key) => !old.has(key));
   const removed = [...old.keys()].filter((key) => !now.has(key));
-  const changed = [...now.keys()].filter((key) => old.has(key) && poolFingerprint(old.get(key)!) !== poolFingerprint(now.get(key)!));
+  const changed = [...now.keys()].filter((key) => old.has(key) && !samePool(old.get(key)!, now.get(key)!));
   return { added, removed, changed };
 }
 
+/** Old pools' fingerprints were taken when they were new: each pool is fingerprinted once. */
+const poolFingerprints = new WeakMap<Pool, string>();
+
+function samePool(a: Pool, b: Pool): boolean {
+  // The same endpoint objects (a source that keeps unchanged specs as they were) need no digest.
+  if (a.source === b.source && a.redirect === b.redirect && a.endpoints.length === b.endpoints.length && a.endpoints.every((endpoint, i) => endpoint === b.endpoints[i])) {
+    if (a.tls === b.tls && (a.behaviours?.spec ?? null) === (b.behaviours?.spec ?? null)) return true;
+  }
+  return poolFingerprint(a) === poolFingerprint(b);
+}
+
 function poolFingerprint(pool: Pool): string {
+  let fingerprint = poolFingerprints.get(pool);
+  if (fingerprint === undefined) {
+    fingerprint = computePoolFingerprint(pool);
+    poolFingerprints.set(pool, fingerprint);
+  }
+  return fingerprint;
+}
+
+function computePoolFingerprint(pool: Pool): string {
   return [pool.source, canonicalJson(pool.redirect), canonicalJson(pool.tls), canonicalJson(pool.behaviours?.spec ?? null), ...pool.endpoints.map(endpointFingerprint)].join('\n');
 }

@@ -18,6 +18,8 @@ interface Kept {
 
 export class StoreEntries {
   private readonly kept = new Map<string, Kept>();
+  /** The keys in order, kept sorted as keys come and go: sorting ten thousand on each change costs more. */
+  private readonly order: string[] = [];
   private specList: readonly RouteSpec[] | null = [];
   private problemList: readonly Problem[] | null = [];
 
@@ -46,6 +48,7 @@ export class StoreEntries {
   /** Sets one key; returns its new reading, or null when its raw value is what it was. */
   put(key: string, raw: string): EntryReading | null {
     if (this.kept.get(key)?.raw === raw) return null;
+    if (!this.kept.has(key)) this.order.splice(insertionPoint(this.order, key), 0, key);
     const read = this.read(key, raw);
     const reading = read.problems.length === 0 ? read : { specs: read.specs, problems: read.problems.map((problem) => ({ ...problem, item: key })) };
     this.kept.set(key, { raw, reading });
@@ -56,6 +59,7 @@ export class StoreEntries {
   /** Removes one key; false when it was not there. */
   remove(key: string): boolean {
     if (!this.kept.delete(key)) return false;
+    this.order.splice(insertionPoint(this.order, key), 1);
     this.changed();
     return true;
   }
@@ -74,6 +78,18 @@ export class StoreEntries {
   }
 
   private sortedValues(): Kept[] {
-    return [...this.kept.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, kept]) => kept);
+    return this.order.map((key) => this.kept.get(key)!);
   }
+}
+
+/** Where `key` stands (or would stand) in the sorted `keys`. */
+function insertionPoint(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (keys[middle]! < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -12,8 +12,8 @@ import { StoreEntries, type EntryReading, type ReadEntry } from './entries.js';
 export interface StoreSink {
   /** A full read: everything the store holds under berth's prefixes, key -> raw value. */
   replaceAll(all: ReadonlyMap<string, string>): void;
-  /** One key changed (raw value) or went away (null). */
-  put(key: string, raw: string | null): void;
+  /** Keys that changed (raw value) or went away (null), applied as one change of the table. */
+  put(changes: ReadonlyArray<readonly [key: string, raw: string | null]>): void;
   /** A fact the status shows (how changes are followed, the revision, ...). */
   fact(name: string, value: string | number | null): void;
 }
@@ -61,6 +61,8 @@ export class StoreProvider implements RouteSource {
   private readonly listeners: Array<() => void> = [];
   private readonly facts = new Map<string, string | number | null>();
   private loggedConflicts = new Set<string>();
+  /** Changes handed to the route store: its fingerprint of this source's routes. */
+  private published = 0;
   private session: StoreSession | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -173,10 +175,10 @@ export class StoreProvider implements RouteSource {
         this.counts.reloads++;
         this.publish(changed);
       },
-      put: (key, raw) => {
-        const changed = raw === null ? this.entries.remove(key) : this.entries.put(key, raw) !== null;
-        this.counts.changes++;
-        if (changed) this.publish([key]);
+      put: (changes) => {
+        const changed = changes.filter(([key, raw]) => (raw === null ? this.entries.remove(key) : this.entries.put(key, raw) !== null)).map(([key]) => key);
+        this.counts.changes += changes.length;
+        this.publish(changed);
       },
       fact: (name, value) => {
         if (this.facts.get(name) === value) return;
@@ -190,7 +192,7 @@ export class StoreProvider implements RouteSource {
     this.lastSyncAt = new Date().toISOString();
     if (changedKeys.length === 0) return;
     for (const key of changedKeys) this.logProblems(key, this.entries.get(key));
-    this.options.store.update(this.name, this.entries.specs);
+    this.options.store.update(this.name, this.entries.specs, `${this.name} change ${++this.published}`);
     this.logConflicts();
     this.told();
   }

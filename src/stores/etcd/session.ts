@@ -64,10 +64,8 @@ export class EtcdConnector implements StoreConnector {
           logger.warn({ code: Codes.etcdCompacted, compactRevision: compacted || undefined, reason: result['cancel_reason'] }, 'the etcd watch was cancelled (history compacted past it); reading everything again');
           return close('reread');
         }
-        for (const event of (result['events'] as Array<{ type?: string; kv?: KeyValue }> | undefined) ?? []) {
-          const key = unb64(event.kv?.key);
-          sink.put(key, event.type === 'DELETE' ? null : unb64(event.kv?.value));
-        }
+        const events = (result['events'] as Array<{ type?: string; kv?: KeyValue }> | undefined) ?? [];
+        if (events.length > 0) sink.put(events.map((event) => [unb64(event.kv?.key), event.type === 'DELETE' ? null : unb64(event.kv?.value)] as const));
         const now = Number((result['header'] as Json | undefined)?.['revision'] ?? 0);
         if (now > 0) sink.fact('revision', now);
       });

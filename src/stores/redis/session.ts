@@ -89,7 +89,7 @@ export class RedisConnector implements StoreConnector {
           const keys = [...dirty];
           dirty.clear();
           const values = await Promise.all(keys.map((key) => readKey(run, key)));
-          keys.forEach((key, index) => sink.put(key, values[index]!));
+          sink.put(keys.map((key, index) => [key, values[index]!] as const));
         },
         (error) => {
           logger.error({ code: Codes.storeRead, err: messageOf(error) }, 'reading Redis failed; keeping the last good routes');
