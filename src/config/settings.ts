@@ -135,7 +135,7 @@ export const settings = {
   }),
   docker: setting({
     flag: 'docker',
-    help: 'follow the Docker engine; --no-docker serves the routes file alone',
+    help: 'follow the Docker engine; --no-docker serves the routes file and the stores alone',
     default: fixed('true'),
     parse: parseBoolean,
     boolean: true,
