@@ -1,6 +1,7 @@
 // What a store holds, key by key: each key's raw value and what it reads as. A key is parsed
 // only when its raw value changed, so one changed entry among thousands costs one parse.
 import type { Problem, RouteSpec } from '../routes/types.js';
+import { canonicalJson } from '../util/digest.js';
 
 /** One key's routes, or its problems (each with the key as its item): a bad key hurts no other. */
 export interface EntryReading {
@@ -21,6 +22,7 @@ export class StoreEntries {
   /** The keys in order, kept sorted as keys come and go: sorting ten thousand on each change costs more. */
   private readonly order: string[] = [];
   private specList: readonly RouteSpec[] | null = [];
+  private version = 0;
   private problemList: readonly Problem[] | null = [];
 
   constructor(private readonly read: ReadEntry) {}
@@ -40,6 +42,11 @@ export class StoreEntries {
     return this.problemList;
   }
 
+  /** Grows whenever the routes change (not when only problems do): the table is rebuilt only then. */
+  get routesVersion(): number {
+    return this.version;
+  }
+
   /** The reading of a key, if the store has it. */
   get(key: string): EntryReading | undefined {
     return this.kept.get(key)?.reading;
@@ -48,19 +55,22 @@ export class StoreEntries {
   /** Sets one key; returns its new reading, or null when its raw value is what it was. */
   put(key: string, raw: string): EntryReading | null {
     if (this.kept.get(key)?.raw === raw) return null;
-    if (!this.kept.has(key)) this.order.splice(insertionPoint(this.order, key), 0, key);
+    const before = this.kept.get(key);
+    if (!before) this.order.splice(insertionPoint(this.order, key), 0, key);
     const read = this.read(key, raw);
     const reading = read.problems.length === 0 ? read : { specs: read.specs, problems: read.problems.map((problem) => ({ ...problem, item: key })) };
     this.kept.set(key, { raw, reading });
-    this.changed();
+    this.changed(!sameSpecs(before?.reading.specs ?? [], reading.specs));
     return reading;
   }
 
   /** Removes one key; false when it was not there. */
   remove(key: string): boolean {
-    if (!this.kept.delete(key)) return false;
+    const before = this.kept.get(key);
+    if (!before) return false;
+    this.kept.delete(key);
     this.order.splice(insertionPoint(this.order, key), 1);
-    this.changed();
+    this.changed(before.reading.specs.length > 0);
     return true;
   }
 
@@ -72,14 +82,20 @@ export class StoreEntries {
     return changed;
   }
 
-  private changed(): void {
-    this.specList = null;
+  private changed(routes: boolean): void {
     this.problemList = null;
+    if (!routes) return;
+    this.specList = null;
+    this.version++;
   }
 
   private sortedValues(): Kept[] {
     return this.order.map((key) => this.kept.get(key)!);
   }
+}
+
+function sameSpecs(a: readonly RouteSpec[], b: readonly RouteSpec[]): boolean {
+  return a.length === b.length && a.every((spec, i) => canonicalJson(spec) === canonicalJson(b[i]));
 }
 
 /** Where `key` stands (or would stand) in the sorted `keys`. */

@@ -61,8 +61,8 @@ export class StoreProvider implements RouteSource {
   private readonly listeners: Array<() => void> = [];
   private readonly facts = new Map<string, string | number | null>();
   private loggedConflicts = new Set<string>();
-  /** Changes handed to the route store: its fingerprint of this source's routes. */
-  private published = 0;
+  /** The entries' routes version last handed to the route store (its fingerprint of this source). */
+  private published = -1;
   private session: StoreSession | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -192,7 +192,11 @@ export class StoreProvider implements RouteSource {
     this.lastSyncAt = new Date().toISOString();
     if (changedKeys.length === 0) return;
     for (const key of changedKeys) this.logProblems(key, this.entries.get(key));
-    this.options.store.update(this.name, this.entries.specs, `${this.name} change ${++this.published}`);
+    const version = this.entries.routesVersion;
+    if (version !== this.published) {
+      this.published = version;
+      this.options.store.update(this.name, this.entries.specs, `${this.name} routes ${version}`);
+    }
     this.logConflicts();
     this.told();
   }

@@ -142,6 +142,21 @@ describe('a store\'s entries', () => {
     assert.deepEqual(entries.problems, []);
   });
 
+  it('counts a change of routes, not a change of problems or of a value that reads the same', () => {
+    const entries = new StoreEntries(readRedisKey);
+    const frontend = (list: string[]) => JSON.stringify({ list, dead: [] });
+    entries.put('frontend:a.test', frontend(['site']));
+    assert.equal(entries.routesVersion, 0, 'an identifier alone adds no route');
+    entries.put('frontend:a.test', frontend(['site', 'not a url']));
+    assert.equal(entries.routesVersion, 0, 'a problem alone changes no route');
+    entries.put('frontend:a.test', frontend(['site', 'http://10.0.0.5']));
+    assert.equal(entries.routesVersion, 1);
+    entries.put('frontend:a.test', frontend(['renamed', 'http://10.0.0.5']));
+    assert.equal(entries.routesVersion, 1, 'another identifier, the same route');
+    entries.remove('frontend:a.test');
+    assert.equal(entries.routesVersion, 2);
+  });
+
   it('lists specs in key order, whatever order they were read in', () => {
     const a = new StoreEntries(readEtcdKey);
     const b = new StoreEntries(readEtcdKey);
