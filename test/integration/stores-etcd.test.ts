@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Codes } from '../../src/errors.js';
 import { startSyncedBerth, request, type RunningBerth } from '../support/berth.js';
 import { uniqueName } from '../support/docker.js';
-import { EtcdServer } from '../support/etcd-server.js';
+import { b64, EtcdServer } from '../support/etcd-server.js';
 import { startHeldRelay, type HeldRelay } from '../support/held-relay.js';
 import { startNamedOrigin, type NamedOrigin } from '../support/named-origin.js';
 import { waitFor } from '../support/wait.js';
@@ -157,5 +157,49 @@ describe('an etcd watch broken by compaction', () => {
     const later = `${uniqueName('later')}.test`;
     await etcd.put(`/hosts/${later}/127.0.0.1:${origin.port}`, '');
     assert.equal(await served(berth, later), 'compacted /');
+  });
+});
+
+describe('etcd with authentication on', () => {
+  let etcd: EtcdServer;
+  let origin: NamedOrigin;
+  const berths: RunningBerth[] = [];
+
+  before(async () => {
+    [etcd, origin] = await Promise.all([EtcdServer.start(), startNamedOrigin('authed')]);
+    await etcd.put(`/hosts/before.auth.test/127.0.0.1:${origin.port}`, '');
+    await etcd.call('/v3/auth/role/add', { name: 'root' });
+    await etcd.call('/v3/auth/user/add', { name: 'root', password: 'open sesame' });
+    await etcd.call('/v3/auth/user/grant', { user: 'root', role: 'root' });
+    await etcd.call('/v3/auth/enable', {});
+  });
+  after(async () => {
+    await Promise.all(berths.map((berth) => berth.stop()));
+    await Promise.all([etcd?.stop(), origin?.close()]);
+  });
+
+  /** A put with a token of its own: with authentication on, the test's plain calls are refused. */
+  async function authedPut(key: string): Promise<void> {
+    const token = (await etcd.call('/v3/auth/authenticate', { name: 'root', password: 'open sesame' }))['token'] as string;
+    const response = await fetch(`${etcd.url}/v3/kv/put`, { method: 'POST', headers: { authorization: token }, body: JSON.stringify({ key: b64(key), value: b64('') }), signal: AbortSignal.timeout(5000) });
+    assert.equal(response.status, 200);
+  }
+
+  it('reads and watches with the token of --etcd-user and --etcd-password', async () => {
+    const berth = await startSyncedBerth(['--no-docker', '--etcd', etcd.url, '--etcd-user', 'root'], { BERTH_ETCD_PASSWORD: 'open sesame' });
+    berths.push(berth);
+    assert.equal(await served(berth, 'before.auth.test'), 'authed /');
+    const host = `${uniqueName('authed')}.test`;
+    await authedPut(`/hosts/${host}/127.0.0.1:${origin.port}`);
+    assert.equal(await served(berth, host), 'authed /');
+  });
+
+  it('says so when etcd refuses the password, and routes nothing from it', async () => {
+    const berth = await startSyncedBerth(['--no-docker', '--etcd', etcd.url, '--etcd-user', 'root'], { BERTH_ETCD_PASSWORD: 'wrong' });
+    berths.push(berth);
+    await waitFor(async () => berth.logs.some((line) => line['code'] === Codes.etcdAuth), { what: 'the refusal logged', timeoutMs: 3000, intervalMs: 20 });
+    assert.equal((await statusOf(berth)).etcd?.state, 'down');
+    assert.equal((await berth.request('before.auth.test')).status, 404);
+    assert.ok(!JSON.stringify(berth.logs).includes('wrong'), 'the password is not logged');
   });
 });

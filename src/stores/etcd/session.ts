@@ -20,6 +20,7 @@ interface KeyValue {
 
 export class EtcdConnector implements StoreConnector {
   private readonly gateway: EtcdGateway;
+  private refusal: string | null = null;
 
   constructor(private readonly options: EtcdConnectorOptions) {
     this.gateway = new EtcdGateway({ ...options, timeoutMs: options.timeoutMs ?? 2000 });
@@ -30,9 +31,12 @@ export class EtcdConnector implements StoreConnector {
     try {
       await this.gateway.authenticate();
     } catch (error) {
-      if (error instanceof GatewayError) logger.error({ code: Codes.etcdAuth, user: this.options.user, err: error.message }, 'etcd refused berth\'s user and password');
+      // Once per refusal, not at every reconnect.
+      if (error instanceof GatewayError && error.message !== this.refusal) logger.error({ code: Codes.etcdAuth, user: this.options.user, err: error.message }, 'etcd refused berth\'s user and password');
+      if (error instanceof GatewayError) this.refusal = error.message;
       throw error;
     }
+    this.refusal = null;
     const all = new Map<string, string>();
     let revision: number | null = null;
     for (const prefix of ETCD_PREFIXES) {
