@@ -183,6 +183,25 @@ describe('Redis that allows no keyspace notifications', () => {
   });
 });
 
+describe('Redis that is not there when berth starts', () => {
+  it('leaves berth ready with the store down, and routes from it once it comes', async () => {
+    const redis = await RedisServer.start();
+    const origin = await startNamedOrigin('late');
+    await redis.kill();
+    const berth = await startSyncedBerth(['--no-docker', '--redis', redis.url]);
+    try {
+      assert.equal((await statusOf(berth)).redis?.state, 'down');
+      await redis.restart();
+      await redis.command('RPUSH', 'frontend:late.test', 'late', origin.url);
+      assert.equal(await served(berth, 'late.test', '/', 5000), 'late /');
+      assert.equal((await statusOf(berth)).redis?.state, 'ok');
+    } finally {
+      await berth.stop();
+      await Promise.all([redis.stop(), origin.close()]);
+    }
+  });
+});
+
 describe('PUBLISH berth:changed', () => {
   it('makes berth read everything at once, before the next scan', async () => {
     const redis = await RedisServer.start(['--rename-command', 'CONFIG', '']);

@@ -92,7 +92,7 @@ export class RedisConnector implements StoreConnector {
           sink.put(keys.map((key, index) => [key, values[index]!] as const));
         },
         (error) => {
-          logger.error({ code: Codes.storeRead, err: messageOf(error) }, 'reading Redis failed; keeping the last good routes');
+          if (!closed) logger.error({ code: Codes.storeRead, err: messageOf(error) }, 'reading Redis failed; keeping the last good routes');
           broken(error);
         },
       );
