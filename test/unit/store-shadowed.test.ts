@@ -1,0 +1,40 @@
+// The route store with sources that say what changed: a shadowed route, a given fingerprint, and
+// pools made of the same endpoint objects.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Codes } from '../../src/errors.js';
+import { RouteStore } from '../../src/routes/store.js';
+import type { Endpoint, RouteSpec } from '../../src/routes/types.js';
+
+function spec(host: string, key: string, source: string, overrides: Partial<Endpoint> = {}): RouteSpec {
+  return { host, path: '/', source, endpoint: { key, scheme: 'http', address: '10.0.0.1', port: 80, ready: true, stripPrefix: false, ...overrides } };
+}
+
+describe('RouteStore with stores', () => {
+  it('keeps the conflict of a route a stronger source shadows, though no pool changed', () => {
+    const store = new RouteStore(['file', 'redis', 'docker']);
+    store.update('file', [spec('a.test', 'file-a', 'file')]);
+    assert.equal(store.update('redis', [spec('a.test', 'redis-a', 'redis')]), null, 'no pool changed');
+    assert.deepEqual(store.conflicts.map((conflict) => conflict.code), [Codes.routeConflict]);
+    store.update('redis', []);
+    assert.deepEqual(store.conflicts, []);
+  });
+
+  it('takes a source\'s own fingerprint: the same one changes nothing, a new one rebuilds', () => {
+    const store = new RouteStore(['redis']);
+    const specs = [spec('a.test', 'a', 'redis')];
+    assert.ok(store.update('redis', specs, 'redis routes 1'));
+    assert.equal(store.update('redis', [spec('a.test', 'b', 'redis')], 'redis routes 1'), null);
+    assert.deepEqual(store.update('redis', [spec('a.test', 'b', 'redis')], 'redis routes 2')?.changed, ['a.test /']);
+  });
+
+  it('reports a pool as changed when an endpoint changed, and not when its objects are the same', () => {
+    const store = new RouteStore(['redis']);
+    const a = spec('a.test', 'a', 'redis');
+    const b = spec('b.test', 'b', 'redis');
+    store.update('redis', [a, b], '1');
+    const change = store.update('redis', [a, spec('b.test', 'b', 'redis', { ready: false })], '2');
+    assert.deepEqual(change?.changed, ['b.test /']);
+    assert.equal(store.update('redis', [a, spec('b.test', 'b', 'redis', { ready: false })], '3'), null, 'equal endpoints in new objects: no change');
+  });
+});
