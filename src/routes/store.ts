@@ -112,6 +112,7 @@ function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableC
 const poolFingerprints = new WeakMap<Pool, string>();
 
 function samePool(a: Pool, b: Pool): boolean {
+  if (a === b) return true;
   // The same endpoint objects (a source that keeps unchanged specs as they were) need no digest.
   if (a.source === b.source && a.redirect === b.redirect && a.endpoints.length === b.endpoints.length && a.endpoints.every((endpoint, i) => endpoint === b.endpoints[i])) {
     if (a.tls === b.tls && (a.behaviours?.spec ?? null) === (b.behaviours?.spec ?? null)) return true;

@@ -143,7 +143,6 @@ export class RouteTable {
    */
   static build(specs: readonly RouteSpec[], sourceOrder: readonly string[], version: number, previous?: RouteTable, health: HealthOverlay = NO_FAILURES): TableBuild {
     const before = new Map(previous?.pools.map((pool) => [pool.key, pool]));
-    const previousBehaviours = new Map(previous?.pools.map((pool) => [pool.key, pool.behaviours]));
     const groups = new Map<string, RouteSpec[]>();
     for (const spec of specs) {
       const key = poolKey(spec.host, spec.path);
@@ -153,7 +152,13 @@ export class RouteTable {
     }
     const conflicts: Problem[] = [];
     const pools: Pool[] = [];
-    for (const group of groups.values()) {
+    for (const [groupKey, group] of groups) {
+      // A pool built from the very same spec objects under the same health failures is the same pool.
+      const unchanged = before.get(groupKey);
+      if (unchanged && isBuiltFrom(unchanged, group, health)) {
+        pools.push(unchanged);
+        continue;
+      }
       const rank = (source: string) => {
         const index = sourceOrder.indexOf(source);
         return index === -1 ? sourceOrder.length : index;
@@ -171,10 +176,12 @@ export class RouteTable {
       const redirect = kept.find((spec) => spec.redirect)?.redirect ?? null;
       const forwards = redirect ? [] : kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []));
       const key = poolKey(first.host, first.path);
-      const behaviours = behavioursOf(kept, previousBehaviours.get(key));
+      const behaviours = behavioursOf(kept, before.get(key)?.behaviours);
       const endpoints = withHealth(uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key)), behaviours?.spec.health, first.host, health);
       const carried = before.get(key);
-      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behaviours, carried?.position, carried?.inFlight));
+      const pool = new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behaviours, carried?.position, carried?.inFlight);
+      if (shadowed.length === 0) builtFrom.set(pool, { specs: group, health });
+      pools.push(pool);
     }
     pools.sort(comparePools);
     return { table: new RouteTable(version, pools), conflicts };
@@ -215,6 +222,18 @@ function tlsOf(specs: readonly RouteSpec[]): RouteTls | null {
   const asked = specs.flatMap((spec) => (spec.tls ? [spec.tls] : []));
   if (asked.length === 0) return null;
   return { redirect: asked.every((tls) => tls.redirect), hsts: asked.find((tls) => tls.hsts !== null)?.hsts ?? null, explicit: asked.some((tls) => tls.explicit) };
+}
+
+/**
+ * What each pool was built from, for a source that hands the same spec objects again for what did
+ * not change (the stores): ten thousand unchanged routes are not built again for one that changed.
+ * Only pools of one source are kept here, so a reused pool never hides a conflict.
+ */
+const builtFrom = new WeakMap<Pool, { readonly specs: readonly RouteSpec[]; readonly health: HealthOverlay }>();
+
+function isBuiltFrom(pool: Pool, specs: readonly RouteSpec[], health: HealthOverlay): boolean {
+  const was = builtFrom.get(pool);
+  return was !== undefined && was.health === health && was.specs.length === specs.length && was.specs.every((spec, i) => spec === specs[i]);
 }
 
 export function poolKey(host: string | null, path: string): string {

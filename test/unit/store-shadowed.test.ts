@@ -38,3 +38,29 @@ describe('RouteStore with stores', () => {
     assert.equal(store.update('redis', [a, spec('b.test', 'b', 'redis', { ready: false })], '3'), null, 'equal endpoints in new objects: no change');
   });
 });
+
+describe('RouteTable.build with the same spec objects', () => {
+  it('reuses a pool built from the very same specs, and builds again one whose specs or health changed', async () => {
+    const { RouteTable } = await import('../../src/routes/table.js');
+    const a = spec('a.test', 'a', 'redis');
+    const b = spec('b.test', 'b', 'redis');
+    const first = RouteTable.build([a, b], ['redis'], 1).table;
+    const second = RouteTable.build([a, spec('b.test', 'b2', 'redis')], ['redis'], 2, first).table;
+    const poolOf = (table: typeof first, host: string) => table.pools.find((pool) => pool.host === host);
+    assert.equal(poolOf(second, 'a.test'), poolOf(first, 'a.test'), 'unchanged: the same pool');
+    assert.notEqual(poolOf(second, 'b.test'), poolOf(first, 'b.test'));
+    assert.equal(poolOf(second, 'b.test')?.endpoints[0]?.key, 'b2');
+    const failing = new Map([['x', 'down']]);
+    const third = RouteTable.build([a, spec('b.test', 'b2', 'redis')], ['redis'], 3, second, failing).table;
+    assert.notEqual(poolOf(third, 'a.test'), poolOf(second, 'a.test'), 'other health failures: built again');
+  });
+
+  it('builds a shadowed pool again each time, so its conflict is always reported', async () => {
+    const { RouteTable } = await import('../../src/routes/table.js');
+    const specs = [spec('a.test', 'file-a', 'file'), spec('a.test', 'redis-a', 'redis')];
+    const first = RouteTable.build(specs, ['file', 'redis'], 1);
+    const second = RouteTable.build(specs, ['file', 'redis'], 2, first.table);
+    assert.equal(second.conflicts.length, 1);
+    assert.equal(second.table.pools[0]?.endpoints[0]?.key, 'file-a');
+  });
+});
