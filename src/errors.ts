@@ -93,6 +93,10 @@ export const Codes = {
   compatMiddleware: 'BERTH_E_COMPAT_MIDDLEWARE',
   compatPath: 'BERTH_W_COMPAT_PATH',
   compatIgnored: 'BERTH_W_COMPAT_IGNORED',
+  swarmLb: 'BERTH_E_LABEL_SWARM_LB',
+  swarmWorker: 'BERTH_E_SWARM_WORKER',
+  swarmInactive: 'BERTH_E_SWARM_INACTIVE',
+  swarmList: 'BERTH_E_SWARM_LIST',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

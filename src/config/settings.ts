@@ -50,6 +50,12 @@ function parseCompat(raw: string): Parsed<readonly CompatReader[]> {
   return { ok: true, value: [...new Set(names)] as CompatReader[] };
 }
 
+function parseSwarmMode(raw: string): Parsed<'auto' | 'on' | 'off'> {
+  if (raw.trim().toLowerCase() === 'auto') return { ok: true, value: 'auto' };
+  const on = parseBoolean(raw);
+  return on.ok ? { ok: true, value: on.value ? 'on' : 'off' } : { ok: false, problem: `"${raw}" is not auto, true or false` };
+}
+
 const CHALLENGES = ['http-01', 'tls-alpn-01'] as const;
 
 function parseChallenges(raw: string): Parsed<ReadonlyArray<(typeof CHALLENGES)[number]>> {
@@ -102,6 +108,14 @@ export const settings = {
     parse: parseBoolean,
     boolean: true,
   }),
+  swarm: setting({
+    flag: 'swarm',
+    help: 'follow swarm services: auto when the engine is a swarm manager; true also reports when it is not; false never',
+    default: fixed('auto'),
+    parse: parseSwarmMode,
+    boolean: true,
+  }),
+  swarmPoll: setting({ flag: 'swarm-poll', help: 'how often the swarm\'s tasks are listed (they have no events), besides service events', default: fixed('2s'), parse: parseDuration }),
   routesFile: setting({ flag: 'routes-file', help: 'YAML or JSON file of routes beside the containers (watched)', default: fixed(null), parse: parseText, optional: true }),
   workers: setting({ flag: 'workers', help: 'processes serving traffic (node:cluster); the primary alone talks to Docker', default: fixed('1'), parse: parseCount }),
   domain: setting({ flag: 'domain', help: 'route every container at <name>.<domain> (name routing)', default: fixed(null), parse: parseDomain, optional: true }),
