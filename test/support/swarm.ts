@@ -1,0 +1,68 @@
+// A single-node swarm on the test engine: joined when the engine is in none, and left afterwards
+// only if it was joined here; overlay networks and services named uniquely and removed.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { docker, DockerError, TEST_LABEL, uniqueName } from './docker.js';
+
+const services = new Set<string>();
+const networks = new Set<string>();
+let joinedHere = false;
+
+/** Puts the engine into a single-node swarm unless it is in one; throws on a worker (services are invisible there). */
+export async function ensureSwarm(): Promise<void> {
+  const [state, manager] = (await docker('info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')).split(' ');
+  if (state === 'inactive') {
+    // Swarm mode refuses an engine run with --live-restore; this machine's runs without it.
+    await docker('swarm', 'init', '--advertise-addr', '127.0.0.1');
+    joinedHere = true;
+  } else if (state !== 'active' || manager !== 'true') {
+    throw new Error(`the test engine is a swarm ${state} node that is no manager; these tests need a manager`);
+  }
+}
+
+/** An attachable overlay network, so plain containers can join it too. */
+export async function createOverlay(prefix: string): Promise<string> {
+  const name = uniqueName(prefix);
+  networks.add(name);
+  await docker('network', 'create', '--driver', 'overlay', '--attachable', '--label', TEST_LABEL, name);
+  return name;
+}
+
+/** `docker service create --detach` with the given arguments; removed by leaveSwarm(). */
+export async function createService(name: string, args: readonly string[]): Promise<void> {
+  services.add(name);
+  await docker('service', 'create', '--detach', '--name', name, '--label', TEST_LABEL, ...args);
+}
+
+/** The running task containers of a service on this node, by id. */
+export async function taskContainers(service: string): Promise<string[]> {
+  const out = await docker('ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.ID}}');
+  return out === '' ? [] : out.split('\n');
+}
+
+/** Removes the services and networks made here, then leaves the swarm if it was joined here. */
+export async function leaveSwarm(): Promise<void> {
+  const names = [...services];
+  services.clear();
+  await Promise.all(names.map((name) => docker('service', 'rm', name).catch(ignoreMissing)));
+  // A network is removable once the tasks' containers on it are gone, which takes a moment.
+  for (const network of [...networks]) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        await docker('network', 'rm', network);
+        break;
+      } catch (error) {
+        if (error instanceof DockerError && /no such|not found/i.test(error.stderr)) break;
+        await sleep(200);
+      }
+    }
+    networks.delete(network);
+  }
+  if (joinedHere) {
+    joinedHere = false;
+    await docker('swarm', 'leave', '--force');
+  }
+}
+
+function ignoreMissing(error: unknown): void {
+  if (!(error instanceof DockerError && /no such|not found/i.test(error.stderr))) throw error;
+}
