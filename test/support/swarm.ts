@@ -6,11 +6,14 @@ import { docker, DockerError, TEST_LABEL, uniqueName } from './docker.js';
 const services = new Set<string>();
 const networks = new Set<string>();
 let joinedHere = false;
+/** Whether docker_gwbridge, which swarm init creates and leave keeps, was there before. */
+let hadGatewayBridge = true;
 
 /** Puts the engine into a single-node swarm unless it is in one; throws on a worker (services are invisible there). */
 export async function ensureSwarm(): Promise<void> {
   const [state, manager] = (await docker('info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')).split(' ');
   if (state === 'inactive') {
+    hadGatewayBridge = await docker('network', 'inspect', 'docker_gwbridge').then(() => true, () => false);
     // Swarm mode refuses an engine run with --live-restore; this machine's runs without it.
     await docker('swarm', 'init', '--advertise-addr', '127.0.0.1');
     joinedHere = true;
@@ -60,6 +63,7 @@ export async function leaveSwarm(): Promise<void> {
   if (joinedHere) {
     joinedHere = false;
     await docker('swarm', 'leave', '--force');
+    if (!hadGatewayBridge) await docker('network', 'rm', 'docker_gwbridge').catch(ignoreMissing);
   }
 }
 
