@@ -2,6 +2,7 @@
 // /_ping, /version, /events and /containers/json (inspect would expose every container's env);
 // with swarm on, also /info, /services, /tasks and /networks, GET as well.
 import Docker from 'dockerode';
+import { request as httpRequest } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Codes } from '../errors.js';
 import type { DockerAddress } from './address.js';
@@ -10,7 +11,7 @@ import { parseEvent, type DockerEvent } from './events.js';
 import { createLineSplitter } from './line-splitter.js';
 import { healthFromStatus } from './readiness.js';
 import { watchSocketFile } from './socket-watch.js';
-import { networkFromEngine, roleFromInfo, serviceFromEngine, taskFromEngine, type NetworkSummary, type ServiceSummary, type SwarmRole, type TaskSummary } from '../swarm/engine.js';
+import { networkFromEngine, roleFromInfo, roleFromPingHeader, serviceFromEngine, taskFromEngine, type NetworkSummary, type ServiceSummary, type SwarmRole, type TaskSummary } from '../swarm/engine.js';
 
 /** Newest Engine API this code knows; older daemons are spoken to in their own version. */
 const NEWEST_API = '1.47';
@@ -112,6 +113,10 @@ export function createDockerClient(address: DockerAddress): DockerClient {
     },
 
     async swarmRole() {
+      // The Swarm header of /_ping says it without another endpoint (a socket proxy allows /_ping);
+      // engines before API 1.40 do not send it, and /info says it for them.
+      const header = await swarmHeader(address);
+      if (header !== null) return roleFromPingHeader(header);
       return roleFromInfo(await withOptions.info({ abortSignal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) }));
     },
 
@@ -150,6 +155,23 @@ export function createDockerClient(address: DockerAddress): DockerClient {
       return address.kind === 'unix' ? watchSocketFile(address.socketPath, wake) : () => undefined;
     },
   };
+}
+
+/** The `Swarm` header of `GET /_ping` (`inactive`, `active/manager`, ...); null when the engine sends none or TLS is in the way. */
+function swarmHeader(address: DockerAddress): Promise<string | null> {
+  // dockerode hides response headers; TLS settings live in dockerode alone, so /info answers over https.
+  if (address.kind === 'tcp' && address.protocol === 'https') return Promise.resolve(null);
+  const target = address.kind === 'unix' ? { socketPath: address.socketPath } : { host: address.host, port: address.port };
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ ...target, path: '/_ping', method: 'GET', signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) }, (response) => {
+      response.resume();
+      const header = response.headers['swarm'];
+      if (response.statusCode !== 200) reject(new Error(`GET /_ping answered ${response.statusCode}`));
+      else resolve(typeof header === 'string' && header !== '' ? header : null);
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 /** Typed events from the raw stream: newline framing on bytes, then one JSON event per line. */

@@ -121,6 +121,12 @@ export function roleFromInfo(raw: unknown): SwarmRole {
   return { state: text(swarm['LocalNodeState']) || 'inactive', manager: swarm['ControlAvailable'] === true, nodeId: nodeId === '' ? null : nodeId };
 }
 
+/** The `Swarm` header of `GET /_ping`: `inactive`, `pending`, `error`, `locked`, `active/worker` or `active/manager`. */
+export function roleFromPingHeader(header: string): SwarmRole {
+  const [state = 'inactive', role] = header.trim().toLowerCase().split('/');
+  return { state, manager: state === 'active' && role === 'manager', nodeId: null };
+}
+
 /** A task's name as `docker service ps` shows it: `<service>.<slot>`, or `<service>.<node>` for global services. */
 export function taskName(service: ServiceSummary, task: TaskSummary): string {
   return `${service.name}.${task.slot ?? task.nodeId.slice(0, 12)}`;

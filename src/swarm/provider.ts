@@ -88,7 +88,7 @@ export class SwarmProvider implements RouteSource {
   get status(): SwarmStatus {
     const watch = this.watch.state;
     const active = watch.role?.manager === true;
-    const state = !watch.synced ? 'starting' : this.roleProblem ? 'invalid' : active && !watch.connected ? 'down' : 'ok';
+    const state = !watch.synced ? 'starting' : this.roleProblem ? 'invalid' : watch.lastError !== null ? 'down' : 'ok';
     const problems = [...(this.roleProblem ? [this.roleProblem] : []), ...this.reports.flatMap((report) => report.problems.map((problem) => ({ ...problem, item: report.name })))];
     return { state, routes: this.routeCount, problems, address: this.options.address, active, ...watch };
   }
@@ -132,7 +132,7 @@ export class SwarmProvider implements RouteSource {
   private onRole(role: SwarmRole): void {
     if (role.manager) this.roleProblem = null;
     else if (role.state === 'active') this.roleProblem = { code: Codes.swarmWorker, message: WORKER_MESSAGE, fix: 'constrain berth to node.role == manager, or point DOCKER_HOST at a manager' };
-    else if (this.options.mode === 'on') this.roleProblem = { code: Codes.swarmInactive, message: `the engine is not in a swarm (its state: ${role.state})`, fix: 'run berth against a swarm manager, or start it with --swarm=false' };
+    else if (this.options.mode === 'on') this.roleProblem = { code: Codes.swarmInactive, message: `the engine is not in a swarm (its state: ${role.state})`, fix: 'run berth against a swarm manager (behind a socket proxy, allow INFO, SERVICES, TASKS and NETWORKS), or start it with --swarm=false' };
     else this.roleProblem = null;
     const said = `${role.state} ${role.manager}`;
     if (said !== this.loggedRole) {

@@ -71,8 +71,11 @@ export class SwarmWatch {
       () => this.sync(),
       (error) => {
         const failure = describeDockerFailure(error, options.address);
+        // Once per cause: a proxy that refuses /services would otherwise log at every retry.
+        if (this.current.lastError?.message !== failure.message) options.logger.error({ code: Codes.swarmList, err: error }, 'listing swarm services and tasks failed; keeping the last good routes');
         this.current.lastError = { code: Codes.swarmList, message: failure.message };
-        options.logger.error({ code: Codes.swarmList, err: error }, 'listing swarm services and tasks failed; keeping the last good routes');
+        // The first sync is over, if not good: berth must not wait for the swarm to be ready.
+        this.settleFirst();
         // A manager that lost its role answers 503 here: reconnecting reads the role again.
         this.stream?.close();
       },
@@ -119,9 +122,9 @@ export class SwarmWatch {
   private async connectAndFollow(): Promise<number | null> {
     const { client, logger, address } = this.options;
     await client.connect();
-    const role = await client.swarmRole!();
+    const role = await readRole(client);
     this.current.role = role;
-    this.current.lastError = null;
+    if (this.current.lastError?.code !== Codes.swarmList) this.current.lastError = null;
     this.down = false;
     this.options.onRole(role);
     if (!role.manager) {
@@ -166,6 +169,7 @@ export class SwarmWatch {
     const failure = describeDockerFailure(error, this.options.address);
     this.current.lastError = { code: failure.code, message: failure.message };
     this.current.connected = false;
+    this.settleFirst();
     if (!this.down) {
       // The Docker source says the same at length; once per outage is enough here.
       this.options.logger.error({ code: failure.code, address: this.options.address }, `${failure.message}; serving the last good swarm routes and retrying`);
@@ -195,8 +199,23 @@ export class SwarmWatch {
   }
 
   private markDone(): void {
-    this.current.synced = true;
     this.current.lastSyncAt = new Date(this.options.clock.now()).toISOString();
+    this.settleFirst();
+  }
+
+  private settleFirst(): void {
+    this.current.synced = true;
     this.markSynced();
+  }
+}
+
+/** The engine's role; an engine (or a socket proxy) that refuses to say is read as in no swarm. */
+async function readRole(client: DockerClient): Promise<SwarmRole> {
+  try {
+    return await client.swarmRole!();
+  } catch (error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (typeof status !== 'number') throw error;
+    return { state: `unknown (GET /info answered ${status})`, manager: false, nodeId: null };
   }
 }

@@ -104,6 +104,34 @@ describe('swarm source', () => {
     }
   });
 
+  it('behind a socket proxy that refuses /info stays quiet and ready in auto mode', async () => {
+    const { engine, client } = fakeEngine(MANAGER);
+    client.swarmRole = async () => {
+      throw Object.assign(new Error('(HTTP code 403) unexpected - blocked by the proxy'), { statusCode: 403 });
+    };
+    const swarm = swarmOver(client);
+    await swarm.start();
+    await swarm.whenSynced();
+    assert.equal(swarm.status.state, 'ok');
+    assert.deepEqual(swarm.status.problems, []);
+    assert.equal(swarm.status.active, false);
+    assert.equal(engine.lists, 0);
+    await swarm.stop();
+  });
+
+  it('is ready, and down, when the manager refuses to list services', async () => {
+    const { client } = fakeEngine(MANAGER);
+    client.listServices = async () => {
+      throw Object.assign(new Error('(HTTP code 403) unexpected - blocked by the proxy'), { statusCode: 403 });
+    };
+    const swarm = swarmOver(client);
+    await swarm.start();
+    await swarm.whenSynced();
+    assert.equal(swarm.status.state, 'down');
+    assert.equal(swarm.status.lastError?.code, 'BERTH_E_SWARM_LIST');
+    await swarm.stop();
+  });
+
   it('on a manager routes each task, follows service, container and network events and lists them in one flight', async () => {
     const { engine, client, types, send } = fakeEngine(MANAGER);
     const store = new RouteStore(['swarm']);
