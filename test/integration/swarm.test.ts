@@ -90,8 +90,8 @@ describe('berth as a swarm service, on a single-node swarm', () => {
     // All three tasks in the pool, each reached on its address on the overlay berth shares.
     const view = await waitFor(async () => {
       const current = await service(web);
-      return current !== undefined && current.routes.length === 3 && current;
-    }, { what: 'three tasks in the pool', timeoutMs: 30_000, intervalMs: 100 });
+      return current !== undefined && current.routes.length === 3 && current.tasks.filter((task) => task.ready).length === 3 && current;
+    }, { what: 'three ready tasks in the pool', timeoutMs: 30_000, intervalMs: 100 });
     assert.equal(view.lb, 'tasks');
     assert.deepEqual(view.problems, []);
     const answered = new Set<string>();
