@@ -14,10 +14,11 @@ import { lookup } from './lookup.js';
 import { rolling } from './rolling.js';
 import { routesFile } from './routes-file.js';
 import { scale } from './scale.js';
+import { swarm } from './swarm.js';
 import { markdownTable } from './table.js';
 import { throughput } from './throughput.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup];
+const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup, swarm];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -4,6 +4,7 @@
 import { Codes } from '../errors.js';
 import { uniqueProblems } from '../routes/problems.js';
 import type { ForwardSpec, Problem, RedirectSpec } from '../routes/types.js';
+import { readContainerLabels } from '../docker/compat/index.js';
 import { containerRouting, type ContainerSummary, type Readiness, type RoutingOptions } from '../docker/container.js';
 import { taskName, type ServiceSummary, type TaskSummary } from './engine.js';
 
@@ -85,6 +86,8 @@ export function serviceRouting(input: ServiceInput, options: RoutingOptions): Se
   const lb = lbOf(service, prefix, problems);
   // berth.swarm.* are read here; the container reader would call them unknown.
   const labels = Object.fromEntries(Object.entries(service.labels).filter(([key]) => !key.startsWith(`${prefix}.swarm.`)));
+  // Read once: every task of the service has the same labels.
+  const reading = readContainerLabels(labels, prefix, options.compat ?? []);
   const tasks = [...input.tasks].sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const asContainer = (id: string, name: string, networks: Readonly<Record<string, string>>, state: string): ContainerSummary => ({
     id,
@@ -102,7 +105,7 @@ export function serviceRouting(input: ServiceInput, options: RoutingOptions): Se
   const taskReports: TaskReport[] = [];
   let routed = false;
   const take = (container: ContainerSummary, notReady: Readiness): string | null => {
-    const result = containerRouting(container, options, notReady);
+    const result = containerRouting(container, options, notReady, reading);
     routed = result.routed;
     problems.push(...result.problems);
     for (const route of result.routes) routes.push({ ...route, source: 'swarm' });
@@ -129,7 +132,7 @@ export function serviceRouting(input: ServiceInput, options: RoutingOptions): Se
     }
     // With no task, the labels are still read, so their problems show before the first replica runs.
     if (tasks.length === 0) {
-      const probe = containerRouting(asContainer(service.id, service.name, {}, 'running'), options, 'no task is running');
+      const probe = containerRouting(asContainer(service.id, service.name, {}, 'running'), options, 'no task is running', reading);
       routed = probe.routed;
       problems.push(...probe.problems.filter((problem) => problem.code !== Codes.networkMissing && problem.code !== Codes.networkAmbiguous));
     }

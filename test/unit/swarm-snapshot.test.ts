@@ -8,7 +8,10 @@ import { parse } from 'yaml';
 import type { ContainerSummary, RoutingOptions } from '../../src/docker/container.js';
 import type { ServiceSummary, TaskSummary } from '../../src/swarm/engine.js';
 import { swarmSnapshot, TASK_ID_LABEL, type SwarmList, type SwarmSnapshot } from '../../src/swarm/snapshot.js';
+import { RouteStore } from '../../src/routes/store.js';
+import { networkFromEngine, serviceFromEngine, taskFromEngine } from '../../src/swarm/engine.js';
 import { fixturePath } from '../support/repo.js';
+import { swarmAnswer } from '../support/swarm-answer.js';
 
 interface TaskCase {
   readonly id?: string;
@@ -118,5 +121,21 @@ describe('swarm snapshot: golden cases', () => {
     const forward = swarmSnapshot(list, own, stopping, OPTIONS);
     const backward = swarmSnapshot({ ...list, services: [...list.services].reverse(), tasks: [...list.tasks].reverse() }, own, stopping, OPTIONS);
     assert.deepEqual(forward, backward);
+  });
+
+  it('turns a 1,000-task Engine answer into one pool of 1,000 distinct task addresses (timed in bench/swarm.ts)', () => {
+    const answer = swarmAnswer(1, 1_000);
+    const list = {
+      services: (JSON.parse(answer.services) as unknown[]).map(serviceFromEngine),
+      tasks: (JSON.parse(answer.tasks) as unknown[]).map(taskFromEngine),
+      networks: (JSON.parse(answer.networks) as unknown[]).map(networkFromEngine),
+      containers: [],
+    };
+    const store = new RouteStore(['swarm']);
+    store.update('swarm', swarmSnapshot(list, null, new Set(), OPTIONS).routes);
+    const [pool, ...others] = store.current.pools;
+    assert.equal(others.length, 0);
+    assert.equal(pool!.host, 'app0.swarm.test');
+    assert.equal(new Set(pool!.endpoints.map((endpoint) => `${endpoint.address}:${endpoint.port}`)).size, 1_000);
   });
 });
