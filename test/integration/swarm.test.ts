@@ -2,10 +2,12 @@
 // tasks, loses no request while it is scaled down, follows a label update and a removal.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { docker, httpGet, uniqueName, waitFor } from '../support/docker.js';
 import { berthImage, busyboxImage } from '../support/images.js';
 import { freeLoopbackPort } from '../support/ports.js';
-import { createOverlay, createService, ensureSwarm, leaveSwarm, taskContainers } from '../support/swarm.js';
+import { repoRoot } from '../support/repo.js';
+import { createOverlay, createService, deployStack, ensureSwarm, leaveSwarm, taskContainers } from '../support/swarm.js';
 
 /** Prints {status, body} of a GET on the admin API, from inside berth's task container (loopback there). */
 const ADMIN_GET = `require('http').get({ host: '127.0.0.1', port: 8081, path: process.argv[1] }, (res) => {
@@ -43,6 +45,7 @@ describe('berth as a swarm service, on a single-node swarm', () => {
   let berth: string;
   let port: number;
   let httpd: string;
+  let image: string;
   const web = uniqueName('web');
   const host = `${web}.test`;
   const moved = `${uniqueName('moved')}.test`;
@@ -59,8 +62,7 @@ describe('berth as a swarm service, on a single-node swarm', () => {
   const service = async (name: string) => (await admin<{ services: ServiceView[] }>('/api/services')).services.find((entry) => entry.name === name);
 
   before(async () => {
-    const [image, busybox] = await Promise.all([berthImage(), busyboxImage(), ensureSwarm()]);
-    httpd = busybox;
+    [image, httpd] = await Promise.all([berthImage(), busyboxImage(), ensureSwarm()]);
     network = await createOverlay('edge');
     berth = uniqueName('berth');
     port = await freeLoopbackPort();
@@ -147,5 +149,18 @@ describe('berth as a swarm service, on a single-node swarm', () => {
     await waitFor(async () => (await service(web)) === undefined, { what: `${web} gone from /api/services`, timeoutMs: 10_000, intervalMs: 50 });
     assert.equal((await admin<{ sources: { swarm: SwarmStatus } }>('/api/status')).sources.swarm.routes, 0);
     assert.equal((await request(moved)).status, 404);
+  });
+
+  it('routes the labelled service of compose.swarm.yml deployed with docker stack deploy', async () => {
+    const stack = uniqueName('stack');
+    const [http, https] = await Promise.all([freeLoopbackPort(), freeLoopbackPort()]);
+    await deployStack(join(repoRoot(), 'compose.swarm.yml'), stack, { BERTH_IMAGE: image, DEMO_IMAGE: httpd, BERTH_HTTP_PORT: String(http), BERTH_HTTPS_PORT: String(https) });
+    const answered = new Set<string>();
+    await waitFor(async () => {
+      const response = await httpGet(`http://127.0.0.1:${http}/`, { host: 'web.localhost', timeoutMs: 1000 });
+      if (response.status === 200) answered.add(response.body.trim());
+      return answered.size === 2;
+    }, { what: "both of the stack's web tasks answering through the stack's berth", timeoutMs: 60_000, intervalMs: 50 });
+    assert.deepEqual([...answered].sort(), (await taskContainers(`${stack}_web`)).map((id) => id.slice(0, 12)).sort());
   });
 });

@@ -1,9 +1,13 @@
 // A single-node swarm on the test engine: joined when the engine is in none, and left afterwards
 // only if it was joined here; overlay networks and services named uniquely and removed.
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { docker, DockerError, TEST_LABEL, uniqueName } from './docker.js';
 
+const run = promisify(execFile);
 const services = new Set<string>();
+const stacks = new Set<string>();
 const networks = new Set<string>();
 let joinedHere = false;
 /** Whether docker_gwbridge, which swarm init creates and leave keeps, was there before. */
@@ -36,6 +40,12 @@ export async function createService(name: string, args: readonly string[]): Prom
   await docker('service', 'create', '--detach', '--name', name, '--label', TEST_LABEL, ...args);
 }
 
+/** `docker stack deploy -c <file> <name>` with the given variables for the file's `${...}`; removed by leaveSwarm(). */
+export async function deployStack(file: string, name: string, variables: Record<string, string>): Promise<void> {
+  stacks.add(name);
+  await run('docker', ['stack', 'deploy', '--compose-file', file, name], { env: { ...process.env, ...variables } });
+}
+
 /** The running task containers of a service on this node, by id. */
 export async function taskContainers(service: string): Promise<string[]> {
   const out = await docker('ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.ID}}');
@@ -44,11 +54,14 @@ export async function taskContainers(service: string): Promise<string[]> {
 
 /** Removes the services and networks made here, then leaves the swarm if it was joined here. */
 export async function leaveSwarm(): Promise<void> {
+  const deployed = [...stacks];
+  stacks.clear();
+  await Promise.all(deployed.map((name) => docker('stack', 'rm', name).catch(ignoreMissing)));
   const names = [...services];
   services.clear();
   await Promise.all(names.map((name) => docker('service', 'rm', name).catch(ignoreMissing)));
   // A network is removable once the tasks' containers on it are gone, which takes a moment.
-  for (const network of [...networks]) {
+  for (const network of [...networks, ...deployed.map((name) => `${name}_edge`)]) {
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
         await docker('network', 'rm', network);
