@@ -13,17 +13,22 @@ let joinedHere = false;
 /** Whether docker_gwbridge, which swarm init creates and leave keeps, was there before. */
 let hadGatewayBridge = true;
 
-/** Puts the engine into a single-node swarm unless it is in one; throws on a worker (services are invisible there). */
-export async function ensureSwarm(): Promise<void> {
+/**
+ * Puts the engine into a single-node swarm unless it is in one; throws on a worker (services are
+ * invisible there). Resolves true when the swarm was made here, advertising `advertise`.
+ */
+export async function ensureSwarm(advertise = '127.0.0.1'): Promise<boolean> {
   const [state, manager] = (await docker('info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')).split(' ');
   if (state === 'inactive') {
     hadGatewayBridge = await docker('network', 'inspect', 'docker_gwbridge').then(() => true, () => false);
     // Swarm mode refuses an engine run with --live-restore; this machine's runs without it.
-    await docker('swarm', 'init', '--advertise-addr', '127.0.0.1');
+    await docker('swarm', 'init', '--advertise-addr', advertise);
     joinedHere = true;
+    return true;
   } else if (state !== 'active' || manager !== 'true') {
     throw new Error(`the test engine is a swarm ${state} node that is no manager; these tests need a manager`);
   }
+  return false;
 }
 
 /** An attachable overlay network, so plain containers can join it too. */
