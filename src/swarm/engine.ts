@@ -36,6 +36,8 @@ export interface TaskSummary {
 export interface NetworkSummary {
   readonly id: string;
   readonly name: string;
+  /** The routing mesh's network: every task that publishes a port is on it, so it says nothing about reach. */
+  readonly ingress: boolean;
 }
 
 /** Where the engine stands in a swarm, from `GET /info`. */
@@ -112,7 +114,7 @@ export function taskFromEngine(raw: unknown): TaskSummary {
 
 export function networkFromEngine(raw: unknown): NetworkSummary {
   const network = object(raw);
-  return { id: text(network['Id']) || text(network['ID']), name: text(network['Name']) };
+  return { id: text(network['Id']) || text(network['ID']), name: text(network['Name']), ingress: network['Ingress'] === true };
 }
 
 export function roleFromInfo(raw: unknown): SwarmRole {

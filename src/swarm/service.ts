@@ -117,7 +117,7 @@ export function serviceRouting(input: ServiceInput, options: RoutingOptions): Se
     const vips: Record<string, string> = {};
     for (const [id, address] of Object.entries(service.virtualIps)) {
       const name = input.networkNames.get(id);
-      if (name !== undefined && name !== 'ingress') vips[name] = address;
+      if (name !== undefined) vips[name] = address;
     }
     const readiness = tasks.map((task) => taskReadiness(task, input.local.get(task.id)));
     const anyReady = readiness.some((reason) => reason === null);

@@ -28,10 +28,13 @@ export interface SwarmSnapshot {
 }
 
 export function swarmSnapshot(list: SwarmList, own: ContainerSummary | null, stopping: ReadonlySet<string>, options: Omit<RoutingOptions, 'own'>): SwarmSnapshot {
-  const placement = own === null ? null : placementOf(own);
+  // The routing mesh's network joins every publishing task: sharing it is no choice of network.
+  const ingress = new Set(list.networks.filter((network) => network.ingress).map((network) => network.name));
+  const withoutIngress = (networks: Readonly<Record<string, string>>) => (ingress.size === 0 ? networks : Object.fromEntries(Object.entries(networks).filter(([name]) => !ingress.has(name))));
+  const placement = own === null ? null : placementOf({ ...own, networks: withoutIngress(own.networks) });
   const routing: RoutingOptions = { ...options, own: placement };
   const ownService = own?.labels[SERVICE_ID_LABEL] ?? null;
-  const networkNames = new Map(list.networks.map((network) => [network.id, network.name]));
+  const networkNames = new Map(list.networks.filter((network) => !network.ingress).map((network) => [network.id, network.name]));
   const local = new Map<string, LocalTask>();
   for (const container of list.containers) {
     const task = container.labels[TASK_ID_LABEL];
@@ -39,7 +42,8 @@ export function swarmSnapshot(list: SwarmList, own: ContainerSummary | null, sto
   }
   for (const task of stopping) if (!local.has(task)) local.set(task, { health: null, stopping: true });
   const tasksOf = new Map<string, TaskSummary[]>();
-  for (const task of list.tasks) {
+  for (const listed of list.tasks) {
+    const task = ingress.size === 0 ? listed : { ...listed, networks: withoutIngress(listed.networks) };
     const group = tasksOf.get(task.serviceId);
     if (group) group.push(task);
     else tasksOf.set(task.serviceId, [task]);

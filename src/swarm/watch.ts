@@ -33,6 +33,12 @@ export interface SwarmWatchOptions {
   onRole(role: SwarmRole): void;
 }
 
+/**
+ * Looks after a service event: the orchestrator acts on a new spec a moment after the event (new
+ * tasks, old ones set to shut down), and remote tasks send no container events to say so.
+ */
+export const SERVICE_FOLLOW_UPS_MS: readonly number[] = [100, 300, 700, 1500];
+
 export interface SwarmWatchState {
   readonly connected: boolean;
   readonly role: SwarmRole | null;
@@ -51,6 +57,7 @@ export class SwarmWatch {
   private stopped = false;
   private down = false;
   private pollTimer: { cancel(): void } | null = null;
+  private followUps: Array<{ cancel(): void }> = [];
   private wake: (() => void) | null = null;
   private readonly synced: Promise<void>;
   private markSynced!: () => void;
@@ -99,6 +106,7 @@ export class SwarmWatch {
   stop(): void {
     this.stopped = true;
     this.pollTimer?.cancel();
+    this.cancelFollowUps();
     this.stream?.close();
     this.wake?.();
   }
@@ -147,6 +155,7 @@ export class SwarmWatch {
     this.schedulePoll();
     const why = await stream.ended;
     this.pollTimer?.cancel();
+    this.cancelFollowUps();
     this.stream = null;
     stream.close();
     if (!this.stopped) logger.warn({ address, reason: why }, 'swarm event stream lost; reconnecting');
@@ -179,7 +188,24 @@ export class SwarmWatch {
 
   private onEvent(event: DockerEvent): void {
     this.current.eventsSeen++;
-    if (this.options.onEvent(event)) void this.rebuild.request();
+    if (!this.options.onEvent(event)) return;
+    void this.rebuild.request();
+    if (event.type === 'service') this.scheduleFollowUps();
+  }
+
+  /** One schedule at a time: a burst of service events looks again as often as one does. */
+  private scheduleFollowUps(): void {
+    this.cancelFollowUps();
+    this.followUps = SERVICE_FOLLOW_UPS_MS.map((ms) =>
+      this.options.clock.setTimeout(() => {
+        if (!this.stopped && this.current.connected) void this.rebuild.request();
+      }, ms),
+    );
+  }
+
+  private cancelFollowUps(): void {
+    for (const timer of this.followUps) timer.cancel();
+    this.followUps = [];
   }
 
   private schedulePoll(): void {

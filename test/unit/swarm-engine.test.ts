@@ -70,6 +70,7 @@ describe('swarm engine answers', () => {
   });
 
   it('reads a network from /networks', () => {
-    assert.deepEqual(networkFromEngine({ Id: 'bf2z', Name: 'edge', Driver: 'overlay' }), { id: 'bf2z', name: 'edge' });
+    assert.deepEqual(networkFromEngine({ Id: 'bf2z', Name: 'edge', Driver: 'overlay' }), { id: 'bf2z', name: 'edge', ingress: false });
+    assert.deepEqual(networkFromEngine({ Id: 'q15h', Name: 'ingress', Driver: 'overlay', Ingress: true }), { id: 'q15h', name: 'ingress', ingress: true });
   });
 });

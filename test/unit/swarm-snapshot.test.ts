@@ -73,7 +73,7 @@ function listOf(golden: Case): { list: SwarmList; own: ContainerSummary | null; 
       if (task.stopping) stopping.add(taskId);
     }
   }
-  const networks = [...networkIds].map(([name, id]) => ({ id, name }));
+  const networks = [...networkIds].map(([name, id]) => ({ id, name, ingress: name === 'ingress' }));
   const own = golden.own === undefined ? null : containers.find((container) => container.name === golden.own)!;
   return { list: { services, tasks, networks, containers }, own, stopping };
 }
