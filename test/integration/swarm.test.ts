@@ -19,7 +19,7 @@ interface ServiceView {
   name: string;
   lb: string;
   routes: Array<{ host: string; address: string }>;
-  tasks: Array<{ name: string; ready: boolean }>;
+  tasks: Array<{ name: string; ready: boolean; notReadyReason: string | null }>;
   problems: Array<{ code: string }>;
 }
 
@@ -104,6 +104,23 @@ describe('berth as a swarm service, on a single-node swarm', () => {
     const status = (await admin<{ sources: { swarm: SwarmStatus; docker: { routes: number } } }>('/api/status')).sources;
     assert.equal(status.swarm.state, 'ok');
     assert.ok(status.swarm.routes >= 3);
+  });
+
+  it('keeps a task with a failing health check out of its pool until it passes', async (t) => {
+    const checked = uniqueName('checked');
+    const checkedHost = `${checked}.test`;
+    t.after(() => docker('service', 'rm', checked).then(() => undefined, () => undefined));
+    await createService(checked, ['--network', network, '--init', '--health-cmd', 'test -f /www/ok', '--health-interval', '500ms', '--health-retries', '100', '--label', `berth.host=${checkedHost}`, '--label', 'berth.port=80', httpd, ...HTTPD]);
+    // Swarm holds the task at "starting" while its check fails; berth has its route, with no ready endpoint.
+    const starting = await waitFor(async () => {
+      const current = await service(checked);
+      return current?.tasks.length === 1 && current.tasks[0]!.notReadyReason === 'task is starting' && current;
+    }, { what: `${checked}'s task listed as starting`, timeoutMs: 30_000, intervalMs: 100 });
+    assert.equal(starting.routes.length, 1);
+    assert.equal((await request(checkedHost)).status, 503);
+    const container = await waitFor(async () => (await taskContainers(checked))[0], { what: `${checked}'s container`, timeoutMs: 10_000, intervalMs: 100 });
+    await docker('exec', container, 'touch', '/www/ok');
+    await waitFor(async () => (await request(checkedHost, 1000)).status === 200, { what: `${checkedHost} answering once healthy`, timeoutMs: 15_000, intervalMs: 50 });
   });
 
   it('loses no request while the service is scaled from 3 to 1 under load', async (t) => {
