@@ -58,6 +58,8 @@ export class SwarmWatch {
   private down = false;
   private pollTimer: { cancel(): void } | null = null;
   private followUps: Array<{ cancel(): void }> = [];
+  /** The last list was refused with an HTTP status. */
+  private refused = false;
   private wake: (() => void) | null = null;
   private readonly synced: Promise<void>;
   private markSynced!: () => void;
@@ -83,7 +85,9 @@ export class SwarmWatch {
         this.current.lastError = { code: Codes.swarmList, message: failure.message };
         // The first sync is over, if not good: berth must not wait for the swarm to be ready.
         this.settleFirst();
-        // A manager that lost its role answers 503 here: reconnecting reads the role again.
+        // An answer, not an outage (a proxy's 403, a demoted manager's 503): look again slowly.
+        this.refused = typeof (error as { statusCode?: unknown }).statusCode === 'number';
+        // Reconnecting reads the role again.
         this.stream?.close();
       },
     );
@@ -136,6 +140,7 @@ export class SwarmWatch {
     this.down = false;
     this.options.onRole(role);
     if (!role.manager) {
+      this.current.lastError = null;
       this.backoff.reset();
       this.markDone();
       return this.options.roleCheckMs;
@@ -150,14 +155,16 @@ export class SwarmWatch {
     this.stream = stream;
     this.current.connected = true;
     logger.info({ address, node: role.nodeId }, 'following the swarm: services by their events, tasks by polling');
+    this.refused = false;
     await this.rebuild.request();
-    this.backoff.reset();
+    if (this.current.lastError === null) this.backoff.reset();
     this.schedulePoll();
     const why = await stream.ended;
     this.pollTimer?.cancel();
     this.cancelFollowUps();
     this.stream = null;
     stream.close();
+    if (this.refused) return this.options.roleCheckMs;
     if (!this.stopped) logger.warn({ address, reason: why }, 'swarm event stream lost; reconnecting');
     return null;
   }
@@ -221,6 +228,7 @@ export class SwarmWatch {
     const list = await this.options.list();
     this.options.onList(list);
     this.current.lastError = null;
+    this.refused = false;
     this.markDone();
   }
 

@@ -120,9 +120,11 @@ describe('swarm source', () => {
     await swarm.stop();
   });
 
-  it('is ready, and down, when the manager refuses to list services', async () => {
+  it('is ready, and down, when the manager refuses to list services, and asks again only slowly', async () => {
     const { client } = fakeEngine(MANAGER);
+    let asked = 0;
     client.listServices = async () => {
+      asked++;
       throw Object.assign(new Error('(HTTP code 403) unexpected - blocked by the proxy'), { statusCode: 403 });
     };
     const swarm = swarmOver(client);
@@ -130,6 +132,9 @@ describe('swarm source', () => {
     await swarm.whenSynced();
     assert.equal(swarm.status.state, 'down');
     assert.equal(swarm.status.lastError?.code, 'BERTH_E_SWARM_LIST');
+    // A refusal is an answer: no reconnect storm against it (the next look is a role check away).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(asked, 1);
     await swarm.stop();
   });
 
