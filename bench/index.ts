@@ -15,10 +15,11 @@ import { rolling } from './rolling.js';
 import { routesFile } from './routes-file.js';
 import { scale } from './scale.js';
 import { stores } from './stores.js';
+import { swarm } from './swarm.js';
 import { markdownTable } from './table.js';
 import { throughput } from './throughput.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup, stores];
+const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup, stores, swarm];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

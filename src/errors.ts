@@ -102,6 +102,10 @@ export const Codes = {
   etcdUnreachable: 'BERTH_E_ETCD_UNREACHABLE',
   etcdAuth: 'BERTH_E_ETCD_AUTH',
   etcdCompacted: 'BERTH_W_ETCD_COMPACTED',
+  swarmLb: 'BERTH_E_LABEL_SWARM_LB',
+  swarmWorker: 'BERTH_E_SWARM_WORKER',
+  swarmInactive: 'BERTH_E_SWARM_INACTIVE',
+  swarmList: 'BERTH_E_SWARM_LIST',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

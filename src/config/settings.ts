@@ -88,6 +88,12 @@ function shownUrl(url: URL): string {
   return shown.href;
 }
 
+function parseSwarmMode(raw: string): Parsed<'auto' | 'on' | 'off'> {
+  if (raw.trim().toLowerCase() === 'auto') return { ok: true, value: 'auto' };
+  const on = parseBoolean(raw);
+  return on.ok ? { ok: true, value: on.value ? 'on' : 'off' } : { ok: false, problem: `"${raw}" is not auto, true or false` };
+}
+
 const CHALLENGES = ['http-01', 'tls-alpn-01'] as const;
 
 function parseChallenges(raw: string): Parsed<ReadonlyArray<(typeof CHALLENGES)[number]>> {
@@ -140,6 +146,14 @@ export const settings = {
     parse: parseBoolean,
     boolean: true,
   }),
+  swarm: setting({
+    flag: 'swarm',
+    help: 'follow swarm services: auto when the engine is a swarm manager; true also reports when it is not; false never',
+    default: fixed('auto'),
+    parse: parseSwarmMode,
+    boolean: true,
+  }),
+  swarmPoll: setting({ flag: 'swarm-poll', help: 'how often the swarm\'s tasks are listed (they have no events), besides service events', default: fixed('2s'), parse: parseDuration }),
   routesFile: setting({ flag: 'routes-file', help: 'YAML or JSON file of routes beside the containers (watched)', default: fixed(null), parse: parseText, optional: true }),
   redis: setting({ flag: 'redis', help: 'follow routes kept in Redis (Hipache\'s frontend:<host> lists, berth:route:<name> entries): redis://[user:pass@]host:port[/db]', default: fixed(null), parse: parseRedisUrl, optional: true }),
   etcd: setting({ flag: 'etcd', help: 'follow routes kept in etcd v3 (/hosts/<host>/<ip:port>, /berth/routes/<name>): http(s)://host:port', default: fixed(null), parse: parseEtcdUrl, optional: true }),

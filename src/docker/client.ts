@@ -1,6 +1,8 @@
 // The only module that knows dockerode. berth asks Docker for four things, all GET:
-// /_ping, /version, /events and /containers/json (inspect would expose every container's env).
+// /_ping, /version, /events and /containers/json (inspect would expose every container's env);
+// with swarm on, also /info, /services, /tasks and /networks, GET as well.
 import Docker from 'dockerode';
+import { request as httpRequest } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Codes } from '../errors.js';
 import type { DockerAddress } from './address.js';
@@ -9,6 +11,7 @@ import { parseEvent, type DockerEvent } from './events.js';
 import { createLineSplitter } from './line-splitter.js';
 import { healthFromStatus } from './readiness.js';
 import { watchSocketFile } from './socket-watch.js';
+import { networkFromEngine, roleFromInfo, roleFromPingHeader, serviceFromEngine, taskFromEngine, type NetworkSummary, type ServiceSummary, type SwarmRole, type TaskSummary } from '../swarm/engine.js';
 
 /** Newest Engine API this code knows; older daemons are spoken to in their own version. */
 const NEWEST_API = '1.47';
@@ -42,11 +45,19 @@ export interface DockerClient {
   listContainers(filter?: ListFilter): Promise<ContainerSummary[]>;
   /** A container's environment (GET /containers/{id}/json): asked only with --compat nginx-proxy. */
   inspectEnv?(id: string): Promise<Record<string, string>>;
-  /** Opens the events stream for containers and networks. */
-  openEvents(handlers: EventHandlers): Promise<EventStream>;
+  /** Opens the events stream for containers and networks, or for the given event types. */
+  openEvents(handlers: EventHandlers, types?: readonly EventType[]): Promise<EventStream>;
+  /** Where the engine stands in a swarm (GET /info). */
+  swarmRole?(): Promise<SwarmRole>;
+  /** Swarm services, tasks whose desired state is running, and networks: managers only. */
+  listServices?(): Promise<ServiceSummary[]>;
+  listTasks?(): Promise<TaskSummary[]>;
+  listNetworks?(): Promise<NetworkSummary[]>;
   /** Calls wake when the daemon may be back (its unix socket created again); returns a stop function. */
   watchForDaemon(wake: () => void): () => void;
 }
+
+export type EventType = 'container' | 'network' | 'service';
 
 export class DockerApiError extends Error {
   constructor(
@@ -59,10 +70,11 @@ export class DockerApiError extends Error {
 
 export function createDockerClient(address: DockerAddress): DockerClient {
   const docker = new Docker(address.kind === 'unix' ? { socketPath: address.socketPath } : { host: address.host, port: address.port, protocol: address.protocol });
-  // dockerode's types omit the options these two take at run time.
+  // dockerode's types omit the options these take at run time.
   const withOptions = docker as unknown as {
     ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
     version(options: { abortSignal: AbortSignal }): Promise<{ ApiVersion?: string }>;
+    info(options: { abortSignal: AbortSignal }): Promise<unknown>;
   };
   // Before negotiation, paths go unversioned (docker-modem adds no prefix).
   const modem = docker.modem as { version?: string };
@@ -100,9 +112,33 @@ export function createDockerClient(address: DockerAddress): DockerClient {
       return env;
     },
 
-    async openEvents(handlers) {
+    async swarmRole() {
+      // The Swarm header of /_ping says it without another endpoint (a socket proxy allows /_ping);
+      // engines before API 1.40 do not send it, and /info says it for them.
+      const header = await swarmHeader(address);
+      if (header !== null) return roleFromPingHeader(header);
+      return roleFromInfo(await withOptions.info({ abortSignal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) }));
+    },
+
+    async listServices() {
+      const raw: unknown[] = await docker.listServices({ abortSignal: AbortSignal.timeout(LIST_TIMEOUT_MS) } as Docker.ServiceListOptions);
+      return raw.map(serviceFromEngine);
+    },
+
+    async listTasks() {
+      // A task whose desired state is shutdown is on its way out: it must leave its pool now, not when it has stopped.
+      const raw: unknown[] = await docker.listTasks({ filters: { 'desired-state': ['running'] }, abortSignal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
+      return raw.map(taskFromEngine);
+    },
+
+    async listNetworks() {
+      const raw: unknown[] = await docker.listNetworks({ abortSignal: AbortSignal.timeout(LIST_TIMEOUT_MS) } as Docker.NetworkListOptions);
+      return raw.map(networkFromEngine);
+    },
+
+    async openEvents(handlers, types = ['container', 'network']) {
       // No label filter here: network events carry the network's attributes, not the container's labels.
-      const filters = { type: ['container', 'network'] as Array<'container' | 'network'> };
+      const filters = { type: [...types] as Array<'container' | 'network'> };
       // Bounded until the stream's headers arrive; an open stream may then stay quiet for ever.
       const answered = new AbortController();
       const timer = setTimeout(() => answered.abort(), ANSWER_TIMEOUT_MS);
@@ -119,6 +155,23 @@ export function createDockerClient(address: DockerAddress): DockerClient {
       return address.kind === 'unix' ? watchSocketFile(address.socketPath, wake) : () => undefined;
     },
   };
+}
+
+/** The `Swarm` header of `GET /_ping` (`inactive`, `active/manager`, ...); null when the engine sends none or TLS is in the way. */
+function swarmHeader(address: DockerAddress): Promise<string | null> {
+  // dockerode hides response headers; TLS settings live in dockerode alone, so /info answers over https.
+  if (address.kind === 'tcp' && address.protocol === 'https') return Promise.resolve(null);
+  const target = address.kind === 'unix' ? { socketPath: address.socketPath } : { host: address.host, port: address.port };
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ ...target, path: '/_ping', method: 'GET', signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) }, (response) => {
+      response.resume();
+      const header = response.headers['swarm'];
+      if (response.statusCode !== 200) reject(new Error(`GET /_ping answered ${response.statusCode}`));
+      else resolve(typeof header === 'string' && header !== '' ? header : null);
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 /** Typed events from the raw stream: newline framing on bytes, then one JSON event per line. */

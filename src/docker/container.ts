@@ -2,7 +2,7 @@
 import { Codes } from '../errors.js';
 import { toDnsLabel } from '../routes/host.js';
 import type { Endpoint, ForwardSpec, Problem, RedirectSpec, RouteTls } from '../routes/types.js';
-import { readContainerLabels, renameProblems, type CompatReader } from './compat/index.js';
+import { readContainerLabels, renameProblems, type CompatReader, type ContainerLabelReading } from './compat/index.js';
 import type { RouteIntent } from './labels.js';
 
 /** The part of Docker's container list entry that routing needs. */
@@ -65,8 +65,13 @@ export interface ContainerRouting {
 /** Why a container cannot take new requests right now, or null when it can. */
 export type Readiness = string | null;
 
-export function containerRouting(container: ContainerSummary, options: RoutingOptions, notReady: Readiness): ContainerRouting {
-  const reading = readContainerLabels(container.labels, options.labelPrefix, options.compat ?? [], container.env);
+/** `reading`: the labels already read, when many items share them (a service's tasks). */
+export function containerRouting(
+  container: ContainerSummary,
+  options: RoutingOptions,
+  notReady: Readiness,
+  reading: ContainerLabelReading = readContainerLabels(container.labels, options.labelPrefix, options.compat ?? [], container.env),
+): ContainerRouting {
   const problems: Problem[] = [...reading.problems];
   const hasHostLabel = reading.routes.some((route) => route.hosts !== null);
   const nameRouted = options.domain !== null && (reading.enable === true || (reading.enable === null && options.exposedByDefault));

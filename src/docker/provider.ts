@@ -14,6 +14,7 @@ import { isRelevant, type DockerEvent } from './events.js';
 import { findOwn, processLocator, type OwnContainerLocator } from './own.js';
 import { snapshot, type ContainerReport } from './snapshot.js';
 import { StoppingMarks } from './stopping.js';
+import { SERVICE_ID_LABEL } from '../swarm/snapshot.js';
 import { DockerWatch, type WatchState } from './watch.js';
 
 export type { ContainerReport } from './snapshot.js';
@@ -34,6 +35,8 @@ export interface DockerProviderOptions {
   /** A container marked stopping that is still running after this long rejoins its pool. */
   readonly stoppingGraceMs?: number;
   readonly clock?: Clock;
+  /** True while the swarm source routes services: their task containers are left to it. */
+  readonly swarmActive?: () => boolean;
 }
 
 export interface DockerStatus extends WatchState, SourceStatus {
@@ -185,7 +188,9 @@ export class DockerProvider implements RouteSource {
     // Gone containers' entries would otherwise pile up under churn.
     for (const id of this.loggedProblems.keys()) if (!running.has(id)) this.loggedProblems.delete(id);
     const stopping = new Set(containers.filter((container) => this.stopping.has(container.id)).map((container) => container.id));
-    const result = snapshot(containers, own, stopping, this.options.routing);
+    // A task's container would route its service a second time; berth's own stays, for its networks.
+    const routable = this.options.swarmActive?.() ? containers.filter((container) => container === own || container.labels[SERVICE_ID_LABEL] === undefined) : containers;
+    const result = snapshot(routable, own, stopping, this.options.routing);
 
     const where = result.own ? `${result.own.name} ${result.own.networks.join(',')} ${result.own.hostAddress}` : '';
     if (where !== this.loggedOwn) {

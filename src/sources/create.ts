@@ -6,6 +6,7 @@ import type { Config } from '../config/settings.js';
 import { createDockerClient } from '../docker/client.js';
 import { DockerProvider } from '../docker/provider.js';
 import { RoutesFileProvider } from '../file/provider.js';
+import { SwarmProvider } from '../swarm/provider.js';
 import { HealthChecker } from '../health/checker.js';
 import { RouteStore } from '../routes/store.js';
 import { createEtcdSource } from '../stores/etcd/provider.js';
@@ -37,7 +38,9 @@ export function createSources(config: Config, logger: Logger): Sources {
   }
   const store = createStore(logger);
   const configured: RouteSource[] = [];
-  if (config.docker) configured.push(dockerProvider(config, store, logger));
+  const swarm = config.docker && config.swarm !== 'off' ? swarmProvider(config, store, logger) : null;
+  if (config.docker) configured.push(dockerProvider(config, store, logger, swarm));
+  if (swarm) configured.push(swarm);
   if (config.redis !== null) configured.push(createRedisSource({ url: config.redis.url, shown: config.redis.shown, store, logger: logger.child({ component: 'redis' }) }));
   if (config.etcd !== null) configured.push(createEtcdSource({ config, store, logger: logger.child({ component: 'etcd' }) }));
   if (config.routesFile !== null) configured.push(new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }), { tlsDefault: config.tlsDefault }));
@@ -60,8 +63,9 @@ export function createSources(config: Config, logger: Logger): Sources {
   };
 }
 
-function dockerProvider(config: Config, store: RouteStore, logger: Logger): DockerProvider {
+function dockerProvider(config: Config, store: RouteStore, logger: Logger, swarm: SwarmProvider | null): DockerProvider {
   return new DockerProvider({
+    swarmActive: () => swarm?.active === true,
     client: createDockerClient(config.dockerHost.address),
     address: config.dockerHost.url,
     routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network, tlsDefault: config.tlsDefault, compat: config.compat },
@@ -70,6 +74,20 @@ function dockerProvider(config: Config, store: RouteStore, logger: Logger): Dock
     logger: logger.child({ component: 'docker' }),
     resyncIntervalMs: config.resyncInterval,
     // A short cap: reconnecting to a local daemon is cheap, and routes must catch up within a second.
+    reconnect: { initialMs: 100, maxMs: 750 },
+  });
+}
+
+function swarmProvider(config: Config, store: RouteStore, logger: Logger): SwarmProvider {
+  return new SwarmProvider({
+    client: createDockerClient(config.dockerHost.address),
+    address: config.dockerHost.url,
+    mode: config.swarm === 'on' ? 'on' : 'auto',
+    routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network, tlsDefault: config.tlsDefault, compat: config.compat },
+    store,
+    logger: logger.child({ component: 'swarm' }),
+    pollMs: config.swarmPoll,
+    roleCheckMs: config.resyncInterval,
     reconnect: { initialMs: 100, maxMs: 750 },
   });
 }

@@ -261,7 +261,7 @@ describe('berth in a container, on user-defined networks', () => {
     });
     const host = `${uniqueName('proxied')}.test`;
     const app = await runHttpd({ image: httpd, network: shared, labels: { ...PORT_80, 'berth.host': host } });
-    const behind = await BerthContainer.run(image, shared, { socket: false, args: ['--user', 'node', '--env', `BERTH_DOCKER_HOST=tcp://${proxy.name}:2375`] });
+    const behind = await BerthContainer.run(image, shared, { socket: false, args: ['--user', 'node', '--env', `BERTH_DOCKER_HOST=tcp://${proxy.name}:2375`, '--env', 'BERTH_SWARM=false'] });
     await behind.ready();
     const body = await waitFor(async () => {
       const response = await behind.request(host);
