@@ -50,6 +50,19 @@ function parseCompat(raw: string): Parsed<readonly CompatReader[]> {
   return { ok: true, value: [...new Set(names)] as CompatReader[] };
 }
 
+/** A folder, or a Redis URL (redis:// or rediss://) with a host and an optional database number. */
+function parseAcmeStorage(raw: string): Parsed<string> {
+  if (!/^rediss?:\/\//i.test(raw.trim())) return parseText(raw);
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return { ok: false, problem: `"${raw}" is not a URL (redis://[user:pass@]host:port[/db])` };
+  }
+  if (url.hostname === '' || !/^(\/\d*)?$/.test(url.pathname)) return { ok: false, problem: `"${url.protocol}//${url.host}${url.pathname}" is not redis://[user:pass@]host:port[/db]` };
+  return { ok: true, value: raw.trim() };
+}
+
 const CHALLENGES = ['http-01', 'tls-alpn-01'] as const;
 
 function parseChallenges(raw: string): Parsed<ReadonlyArray<(typeof CHALLENGES)[number]>> {
@@ -78,7 +91,12 @@ export const settings = {
     default: fixed('http-01,tls-alpn-01'),
     parse: parseChallenges,
   }),
-  acmeStorage: setting({ flag: 'acme-storage', help: 'folder for the ACME account, certificates and the default certificate (files 0600)', default: fixed('berth-data'), parse: parseText }),
+  acmeStorage: setting({
+    flag: 'acme-storage',
+    help: 'folder for the ACME account, certificates and the default certificate (files 0600), or redis://[user:pass@]host:port[/db] shared by replicas',
+    default: fixed('berth-data'),
+    parse: parseAcmeStorage,
+  }),
   adminAddr: setting({ flag: 'admin-addr', help: 'address of the admin API (health, routes, containers)', default: fixed('127.0.0.1:8081'), parse: parseListenAddress }),
   adminToken: setting({
     flag: 'admin-token',
