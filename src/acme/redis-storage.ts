@@ -90,6 +90,7 @@ export class RedisStorage implements AcmeStore, SharedStore {
   private lastVersion: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private initialized: Promise<void> | null = null;
   private challengeRead: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RedisStorageOptions) {
@@ -117,9 +118,14 @@ export class RedisStorage implements AcmeStore, SharedStore {
     this.subscriber.on('error', (error: Error) => this.log.debug({ err: error }, 'the Redis subscriber connection failed; reconnecting'));
     this.subscriber.on('ready', () => {
       subscriberBackoff.reset();
-      // Messages sent while it was away are lost: look again.
-      if (this.everReady) this.emit();
+      // Messages sent while it was away are lost: look again (the main connection's return does it when both were away).
+      if (this.everReady && this.up === true) this.emit();
     });
+  }
+
+  /** What replicas share: this storage itself. */
+  get shared(): SharedStore {
+    return this;
   }
 
   private get channel(): string {
@@ -130,8 +136,14 @@ export class RedisStorage implements AcmeStore, SharedStore {
     return this.prefix + name;
   }
 
-  /** Connects (waiting a little for the first connection), subscribes, and starts the periodic look. */
-  async init(): Promise<void> {
+  /** Connects (waiting a little for the first connection), subscribes, and starts the periodic look; once. */
+  init(): Promise<void> {
+    // The default certificate and the manager both need it: the first call does the work.
+    this.initialized ??= this.connect();
+    return this.initialized;
+  }
+
+  private async connect(): Promise<void> {
     const ready = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.options.connectWaitMs ?? 3000);
       this.client.once('ready', () => {
@@ -341,8 +353,8 @@ export class RedisStorage implements AcmeStore, SharedStore {
     }
   }
 
-  /** Holds the answers every other replica published, then says so; never rejects. */
-  private async readChallenges(id: string): Promise<void> {
+  /** Holds the answers every other replica published, then says so (for a message); never rejects. */
+  private async readChallenges(id: string | null): Promise<void> {
     try {
       const now = this.clock.now();
       const http01: Record<string, string> = {};
@@ -357,9 +369,11 @@ export class RedisStorage implements AcmeStore, SharedStore {
       this.options.challenges.replaceShared(http01, tlsAlpn01);
       // This replica's workers too, before the CA is told to look.
       await this.options.challenges.held();
-      await this.publish({ type: 'held', from: this.id, id });
+      if (id !== null) await this.publish({ type: 'held', from: this.id, id });
     } catch (error) {
-      this.log.warn({ code: Codes.acmeRedis, err: error }, `reading the challenge answers of another replica failed: ${(error as Error).message}`);
+      // A look after a reconnect that fails is part of the outage already logged.
+      if (id === null) this.log.debug({ err: error }, 'reading the challenge answers failed');
+      else this.log.warn({ code: Codes.acmeRedis, err: error }, `reading the challenge answers of another replica failed: ${(error as Error).message}`);
     }
   }
 
@@ -403,5 +417,7 @@ export class RedisStorage implements AcmeStore, SharedStore {
     if (this.everReady || wasDown || this.gaveUp) this.emit();
     this.everReady = true;
     void this.look();
+    // An order may be under way on another replica: its answers are in the hash already.
+    this.challengeRead = this.challengeRead.then(() => this.readChallenges(null));
   }
 }
