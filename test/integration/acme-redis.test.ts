@@ -25,6 +25,7 @@ import { TcpSwitch } from '../support/tcp-switch.js';
 import { waitFor } from '../support/wait.js';
 
 const HOST = 'shared.berth.test';
+const ALPN_HOST = 'alpn-shared.berth.test';
 const quiet = pino({ level: 'silent' });
 
 interface Replica {
@@ -178,20 +179,24 @@ describe('ACME storage in Redis', () => {
       if (folder) await rm(folder, { recursive: true, force: true });
     });
 
-    it('both want the same host at once: one order, and both serve the same certificate over HTTPS', async () => {
-      const args = (replica: Replica) => [
-        '--no-docker',
-        '--routes-file', join(folder, 'routes.yml'),
-        '--http-port', String(replica.httpPort),
-        '--https-port', String(replica.httpsPort),
-        ...pebble.berthArgs(redis.url),
-      ];
-      const started = await Promise.all(replicas.map((replica) => startBerth(args(replica), pebble.berthEnv())));
+    const args = (replica: Replica) => [
+      '--no-docker',
+      '--routes-file', join(folder, 'routes.yml'),
+      '--http-port', String(replica.httpPort),
+      '--https-port', String(replica.httpsPort),
+      ...pebble.berthArgs(redis.url),
+    ];
+    const routesFor = (hosts: string[]) => ['routes:', ...hosts.flatMap((host) => [`  - host: ${host}`, `    to: http://127.0.0.1:${(origin.address() as AddressInfo).port}`, '    tls: true'])].join('\n') + '\n';
+    const startReplicas = async (extra: string[]) => {
+      const started = await Promise.all(replicas.map((replica) => startBerth([...args(replica), ...extra], pebble.berthEnv())));
       started.forEach((berth, i) => (replicas[i]!.berth = berth));
       await waitFor(async () => started.every((berth) => berth.logs.some((line) => line.msg === 'first sync of every source done; ready')), { what: 'both replicas ready' });
+    };
+
+    it('both want the same host at once: one order, and both serve the same certificate over HTTPS', async () => {
+      await startReplicas([]);
       // Both follow the routes file: each wants HOST within milliseconds of the other.
-      const routes = ['routes:', `  - host: ${HOST}`, `    to: http://127.0.0.1:${(origin.address() as AddressInfo).port}`, '    tls: true'];
-      await writeFile(join(folder, 'routes.yml'), routes.join('\n') + '\n');
+      await writeFile(join(folder, 'routes.yml'), routesFor([HOST]));
       // Every 25 ms, a real handshake with each replica: when each serial was first served.
       poller = (async () => {
         while (polling) {
@@ -255,6 +260,26 @@ describe('ACME storage in Redis', () => {
       console.log(`renewal by replica ${renewer.name}; replica ${other.name} served serial ${renewed} ${lag} ms after it was issued`);
       assert.ok(lag < 3000, `the other replica served the renewal ${lag} ms after it was issued`);
       for (const connection of httpSwitch.connections) assert.match(connection.firstLine, /^HTTP\/1\.1 200 /);
+    });
+
+    it('tls-alpn-01 across replicas: the one that did not order answers with the challenge certificate from Redis, and restarts order nothing they stored', async () => {
+      for (const replica of replicas) await replica.berth.stop();
+      const httpBefore = httpSwitch.connections.length;
+      await startReplicas(['--acme-challenges', 'tls-alpn-01']);
+      await writeFile(join(folder, 'routes.yml'), routesFor([HOST, ALPN_HOST]));
+      for (const replica of replicas) {
+        const { value } = await within(30_000, () => servedCertificate(replica.httpsPort, ALPN_HOST, root));
+        assert.ok(value.checkHost(ALPN_HOST));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const placed = orders();
+      assert.equal(placed.length, 1, `only the new host is ordered, once: ${JSON.stringify(placed)}`);
+      const orderer = replicas.find((replica) => replica.name === placed[0]!.replica)!;
+      const other = replicas.find((replica) => replica !== orderer)!;
+      assert.ok(tlsSwitch.connections.length >= 1, 'Pebble validated over tls-alpn-01');
+      for (const connection of tlsSwitch.connections) assert.equal(connection.target, other.name);
+      assert.equal(httpSwitch.connections.length, httpBefore, 'no http-01 this time');
+      assert.ok(orderer.berth.logs.some((line) => line.msg === 'certificate issued' && (line['hosts'] as string[]).includes(ALPN_HOST)));
     });
 
     it('Redis stopped: both keep serving the loaded certificate over HTTPS, log the code, and read Redis again on its return', async () => {
