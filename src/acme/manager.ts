@@ -363,6 +363,8 @@ export class AcmeManager implements CertificateSource {
       await this.orderHeld(names, key, again.reason);
       if (!lock.held) this.log.warn({ code: Codes.acmeLock, hosts: names }, `the lock for ${names.join(', ')} was lost during the order; another replica may have ordered too`);
     } catch (error) {
+      // Looked at again when the storage answers (a reconnect reads it) or the lock would have expired.
+      this.elsewhere.set(key, this.clock.now() + shared.lockTtlMs);
       this.log.error({ code: Codes.acmeRedis, hosts: names, err: error }, `reading the shared ACME storage for ${names.join(', ')} failed: ${describe(error)}`);
     } finally {
       await lock.release();

@@ -214,9 +214,16 @@ export class RedisStorage implements AcmeStore, SharedStore {
     return { certificates, problems };
   }
 
+  /** The group's certificate; null when there is none or it is unreadable (then it is ordered again). Rejects only when Redis does. */
   async readCertificate(key: string): Promise<StoredCertificate | null> {
     const text = await this.command<string | null>(['HGET', this.key('certificates'), key]);
-    return text === null ? null : this.toCertificate(key, text);
+    if (text === null) return null;
+    try {
+      return this.toCertificate(key, text);
+    } catch (error) {
+      this.log.error({ code: Codes.acmeStorage, key }, `stored certificate ${key} in ${this.description} is unreadable (${(error as Error).message}); it will be ordered again`);
+      return null;
+    }
   }
 
   async writeCertificate(key: string, certPem: string, keyPem: string, meta: CertificateMeta): Promise<StoredCertificate> {
