@@ -320,8 +320,20 @@ export class RedisStorage implements AcmeStore, SharedStore {
 
   // ---- connection and messages
 
+  /** One command with a deadline of berth's own: node-redis's `timeout` option let a paused server's command wait forever. */
   private async command<T = unknown>(args: string[]): Promise<T> {
-    return (await this.client.sendCommand(args, { timeout: this.timeoutMs })) as T;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer ${args[0]} within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    const sent = this.client.sendCommand(args);
+    // A reply after the deadline is nobody's: it must not become an unhandled rejection.
+    sent.catch(() => {});
+    try {
+      return (await Promise.race([sent, deadline])) as T;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async hashAll(name: string): Promise<Record<string, string>> {
@@ -384,16 +396,25 @@ export class RedisStorage implements AcmeStore, SharedStore {
     }
   }
 
-  /** The periodic look: the version counter moved (a write whose message was lost), or never read. */
+  /**
+   * The periodic look: the version counter moved (a write whose message was lost). It also notices a
+   * server that keeps the connection but stops answering (paused, overloaded), which raises no error.
+   */
   private async look(): Promise<void> {
     if (this.closed) return;
+    let version: string;
     try {
-      const version = String(await this.command(['GET', this.key('version')]));
-      if (this.lastVersion !== null && version !== this.lastVersion) this.emit();
-      this.lastVersion = version;
-    } catch {
-      // Logged once by the connection's error handler; the next look tries again.
+      version = String(await this.command(['GET', this.key('version')]));
+    } catch (error) {
+      this.down(error as Error);
+      return;
     }
+    if (this.up === false) {
+      this.up = true;
+      this.log.info({ storage: this.description }, 'the ACME storage in Redis answers again; reading it');
+      this.emit();
+    } else if (this.lastVersion !== null && version !== this.lastVersion) this.emit();
+    this.lastVersion = version;
   }
 
   private emit(): void {

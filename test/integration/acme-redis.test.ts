@@ -118,6 +118,28 @@ describe('ACME storage in Redis', () => {
     });
   });
 
+  it('a paused Redis (the connection stays, nothing answers) is noticed by the periodic look, and its return too', async () => {
+    const server = await RedisServer.start();
+    const lines: { code?: string; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { code?: string; msg: string }) });
+    const made = new RedisStorage({ url: server.url, challenges: new ChallengeRegistry(), logger, connectWaitMs: 2000, commandTimeoutMs: 300, rereadMs: 200 });
+    let changes = 0;
+    made.onChange(() => changes++);
+    try {
+      await made.init();
+      server.pause();
+      await waitFor(async () => lines.some((line) => line.code === Codes.acmeRedis), { what: 'the stalled server logged with its code', timeoutMs: 3000, intervalMs: 50 });
+      await assert.rejects(made.readHolds(), 'a command times out instead of waiting forever');
+      server.resume();
+      await waitFor(async () => lines.some((line) => line.msg === 'the ACME storage in Redis answers again; reading it'), { what: 'its return', timeoutMs: 3000, intervalMs: 50 });
+      assert.ok(changes >= 1, 'its return has the storage read again');
+      assert.equal(lines.filter((line) => line.code === Codes.acmeRedis).length, 1);
+    } finally {
+      await made.close();
+      await server.stop();
+    }
+  });
+
   describe('two berth replicas sharing one Redis and one Pebble', () => {
     let redis: RedisServer;
     let pebble: Pebble;
