@@ -26,6 +26,7 @@ import { waitFor } from '../support/wait.js';
 
 const HOST = 'shared.berth.test';
 const ALPN_HOST = 'alpn-shared.berth.test';
+const BROKEN_HOST = 'broken-shared.berth.test';
 const quiet = pino({ level: 'silent' });
 
 interface Replica {
@@ -162,7 +163,10 @@ describe('ACME storage in Redis', () => {
       }
       return best?.replica;
     };
+    /** While set, the switches refuse every validation: orders fail. */
+    let refuse = false;
     const notOrdering = (port: (replica: Replica) => number) => () => {
+      if (refuse) return null;
       const orderer = lastOrderer();
       const other = orderer && replicas.find((replica) => replica !== orderer);
       return other ? { name: other.name, port: port(other) } : null;
@@ -302,6 +306,30 @@ describe('ACME storage in Redis', () => {
       for (const connection of tlsSwitch.connections) assert.equal(connection.target, other.name);
       assert.equal(httpSwitch.connections.length, httpBefore, 'no http-01 this time');
       assert.ok(orderer.berth.logs.some((line) => line.msg === 'certificate issued' && (line['hosts'] as string[]).includes(ALPN_HOST)));
+    });
+
+    it('a failed order\'s hold is shared: the other replica does not try the host until the hold ends', async () => {
+      refuse = true;
+      try {
+        await writeFile(join(folder, 'routes.yml'), routesFor([HOST, ALPN_HOST, BROKEN_HOST]));
+        type Status = { host: string; lastError: { code: string } | null; nextTryAt: string | null };
+        const statusOf = async (replica: Replica) => (await replica.berth.admin<{ certificates: Status[] }>('/api/certificates')).certificates.find((s) => s.host === BROKEN_HOST);
+        const failed = await waitFor(
+          async () => {
+            const [a, b] = await Promise.all(replicas.map(statusOf));
+            return a?.lastError && b?.lastError ? [a, b] : undefined;
+          },
+          { what: 'both replicas showing the failed order', timeoutMs: 20_000, intervalMs: 100 },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const tries = replicas.flatMap((replica) => replica.berth.logs.filter((line) => isOrder(line) && (line['hosts'] as string[]).includes(BROKEN_HOST)).map(() => replica.name));
+        assert.equal(tries.length, 1, `one attempt at ${BROKEN_HOST} for both replicas: ${JSON.stringify(tries)}`);
+        assert.equal(failed[0]!.lastError!.code, Codes.acmeOrder);
+        assert.equal(failed[0]!.nextTryAt, failed[1]!.nextTryAt, 'the same stored hold on both');
+        assert.ok(Date.parse(failed[0]!.nextTryAt!) - Date.now() > 4 * 60_000);
+      } finally {
+        refuse = false;
+      }
     });
 
     it('Redis stopped: both keep serving the loaded certificate over HTTPS, log the code, and read Redis again on its return', async () => {
