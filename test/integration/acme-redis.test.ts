@@ -52,6 +52,20 @@ function servedCertificate(port: number, host: string, ca: string): Promise<X509
   });
 }
 
+/** The certificate presented for a name nothing covers (the default one), unverified: nobody trusts it. */
+function defaultCertificate(port: number): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'nothing-covers.berth.test', rejectUnauthorized: false, timeout: 3000 }, () => {
+      const cert = socket.getPeerX509Certificate();
+      socket.end();
+      if (cert) resolve(cert);
+      else reject(new Error('no peer certificate'));
+    });
+    socket.on('timeout', () => socket.destroy(new Error('handshake timed out')));
+    socket.on('error', reject);
+  });
+}
+
 const isOrder = (line: LogLine) => line.msg === 'ordering certificate' || line.msg === 'renewing certificate';
 
 describe('ACME storage in Redis', () => {
@@ -256,6 +270,9 @@ describe('ACME storage in Redis', () => {
         'the other replica wanted it too, found the lock taken and waited',
       );
       assert.ok(!other.berth.logs.some((line) => line.msg === 'ACME account registered'), 'one account, registered by the orderer');
+      const [defaultA, defaultB] = await Promise.all([defaultCertificate(a.httpsPort), defaultCertificate(b.httpsPort)]);
+      assert.equal(defaultA.subject, 'CN=berth-default');
+      assert.equal(defaultA.fingerprint256, defaultB.fingerprint256, 'one default certificate, kept in Redis, on both');
 
       // The CA validated http-01 at the replica that did not order, which answered from Redis.
       assert.ok(httpSwitch.connections.length >= 1, 'Pebble validated over http-01');
