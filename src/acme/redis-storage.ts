@@ -10,16 +10,15 @@
 //   channel <prefix>events  {"type":"changed"} | {"type":"challenges","id"} | {"type":"held","id"}
 //
 // Redis away: commands fail at once (no offline queue), the manager keeps what it loaded and serves
-// it, the client reconnects with backoff, and a reconnect reads everything again.
+// it, the connection (redis-link.ts) comes back with backoff, and its return reads everything again.
 import { randomBytes } from 'node:crypto';
-import { createClient } from '@redis/client';
 import type { Logger } from 'pino';
 import { Codes } from '../errors.js';
 import type { Problem } from '../routes/types.js';
-import { createBackoff } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { AlpnCertificate, ChallengeRegistry } from './challenges.js';
 import { takeLock, type LockCommands } from './lock.js';
+import { RedisLink } from './redis-link.js';
 import type { Hold } from './schedule.js';
 import { slugOfUrl, storedCertificate, type CertificateMeta, type StoredAccount, type StoredCertificate } from './storage.js';
 import type { AcmeStore, ChallengeSet, HeldLock, SharedStore } from './store.js';
@@ -60,7 +59,6 @@ export interface RedisStorageOptions {
   readonly heldTimeoutMs?: number;
 }
 
-type Client = ReturnType<typeof createClient>;
 type Message = { type: 'changed'; from: string } | { type: 'challenges'; from: string; id: string } | { type: 'held'; from: string; id: string };
 
 // Compare-and-act: only the owner renews or deletes its lock.
@@ -78,15 +76,10 @@ export class RedisStorage implements AcmeStore, SharedStore {
   private readonly prefix: string;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly client: Client;
-  private readonly subscriber: Client;
+  private readonly link: RedisLink;
   private readonly listeners = new Set<() => void>();
   /** Per challenges message in flight: who said they hold it, how many should, and the wait to end. */
   private readonly acks = new Map<string, { from: Set<string>; expected: number; done: () => void }>();
-  private readonly timeoutMs: number;
-  private up: boolean | null = null;
-  private everReady = false;
-  private gaveUp = false;
   private lastVersion: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -98,38 +91,24 @@ export class RedisStorage implements AcmeStore, SharedStore {
     this.prefix = options.prefix ?? REDIS_PREFIX;
     this.clock = options.clock ?? systemClock;
     this.lockTtlMs = options.lockTtlMs ?? 30_000;
-    this.timeoutMs = options.commandTimeoutMs ?? 3000;
     this.log = options.logger.child({ component: 'acme-redis' });
-    const backoff = createBackoff(250, 30_000);
-    this.client = createClient({
+    this.link = new RedisLink({
       url: options.url,
-      // A command while Redis is away fails now instead of waiting in a queue: the manager keeps what it has.
-      disableOfflineQueue: true,
-      socket: { connectTimeout: this.timeoutMs, reconnectStrategy: () => backoff.next() },
-    });
-    const subscriberBackoff = createBackoff(250, 30_000);
-    // Its SUBSCRIBE waits for the connection, and node-redis subscribes again after each reconnect.
-    this.subscriber = this.client.duplicate({ disableOfflineQueue: false, socket: { connectTimeout: this.timeoutMs, reconnectStrategy: () => subscriberBackoff.next() } });
-    this.client.on('error', (error: Error) => this.down(error));
-    this.client.on('ready', () => {
-      backoff.reset();
-      this.ready();
-    });
-    this.subscriber.on('error', (error: Error) => this.log.debug({ err: error }, 'the Redis subscriber connection failed; reconnecting'));
-    this.subscriber.on('ready', () => {
-      subscriberBackoff.reset();
-      // Messages sent while it was away are lost: look again (the main connection's return does it when both were away).
-      if (this.everReady && this.up === true) this.emit();
+      description: this.description,
+      channel: `${this.prefix}events`,
+      logger: this.log,
+      commandTimeoutMs: options.commandTimeoutMs ?? 3000,
+      onMessage: (text) => this.onMessage(text),
+      onReturn: () => {
+        this.emit();
+        this.readChallengesOnce();
+      },
     });
   }
 
   /** What replicas share: this storage itself. */
   get shared(): SharedStore {
     return this;
-  }
-
-  private get channel(): string {
-    return `${this.prefix}events`;
   }
 
   private key(name: string): string {
@@ -144,19 +123,10 @@ export class RedisStorage implements AcmeStore, SharedStore {
   }
 
   private async connect(): Promise<void> {
-    const ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.options.connectWaitMs ?? 3000);
-      this.client.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    this.client.connect().catch((error: unknown) => this.down(error as Error));
-    this.subscriber.connect().catch(() => {});
-    this.subscriber.subscribe(this.channel, (text) => this.onMessage(text)).catch((error: unknown) => this.log.debug({ err: error }, 'subscribing failed'));
-    if (!(await ready)) {
-      this.gaveUp = true;
-      this.log.error({ code: Codes.acmeRedis, storage: this.description }, `the ACME storage ${this.description} does not answer; starting without it and retrying with backoff`);
+    if (await this.link.connect(this.options.connectWaitMs ?? 3000)) {
+      void this.look();
+      // An order may be under way on another replica: its answers are in the hash already.
+      this.readChallengesOnce();
     }
     this.timer = setInterval(() => void this.look(), this.options.rereadMs ?? 30_000);
     this.timer.unref();
@@ -170,13 +140,7 @@ export class RedisStorage implements AcmeStore, SharedStore {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const ack of this.acks.values()) ack.done();
-    for (const client of [this.subscriber, this.client]) {
-      try {
-        client.destroy();
-      } catch {
-        // Never connected: nothing to end.
-      }
-    }
+    this.link.close();
   }
 
   // ---- accounts, certificates, holds
@@ -320,20 +284,8 @@ export class RedisStorage implements AcmeStore, SharedStore {
 
   // ---- connection and messages
 
-  /** One command with a deadline of berth's own: node-redis's `timeout` option let a paused server's command wait forever. */
-  private async command<T = unknown>(args: string[]): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer ${args[0]} within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    const sent = this.client.sendCommand(args);
-    // A reply after the deadline is nobody's: it must not become an unhandled rejection.
-    sent.catch(() => {});
-    try {
-      return (await Promise.race([sent, deadline])) as T;
-    } finally {
-      clearTimeout(timer);
-    }
+  private command<T = unknown>(args: string[]): Promise<T> {
+    return this.link.command<T>(args);
   }
 
   private async hashAll(name: string): Promise<Record<string, string>> {
@@ -344,8 +296,8 @@ export class RedisStorage implements AcmeStore, SharedStore {
     return out;
   }
 
-  private async publish(message: Message): Promise<number> {
-    return Number(await this.command(['PUBLISH', this.channel, JSON.stringify(message)]));
+  private publish(message: Message): Promise<number> {
+    return this.link.publish(JSON.stringify(message));
   }
 
   private toCertificate(key: string, text: string): StoredCertificate {
@@ -372,6 +324,10 @@ export class RedisStorage implements AcmeStore, SharedStore {
     }
   }
 
+  private readChallengesOnce(): void {
+    this.challengeRead = this.challengeRead.then(() => this.readChallenges(null));
+  }
+
   /** Holds the answers every other replica published, then says so (for a message); never rejects. */
   private async readChallenges(id: string | null): Promise<void> {
     try {
@@ -396,24 +352,17 @@ export class RedisStorage implements AcmeStore, SharedStore {
     }
   }
 
-  /**
-   * The periodic look: the version counter moved (a write whose message was lost). It also notices a
-   * server that keeps the connection but stops answering (paused, overloaded), which raises no error.
-   */
+  /** The periodic look: the version counter moved (a write whose message was lost); also how a stalled server is noticed. */
   private async look(): Promise<void> {
     if (this.closed) return;
     let version: string;
     try {
-      version = String(await this.command(['GET', this.key('version')]));
-    } catch (error) {
-      this.down(error as Error);
+      version = String(await this.link.probe(['GET', this.key('version')]));
+    } catch {
+      // The link logged the outage; the next look tries again.
       return;
     }
-    if (this.up === false) {
-      this.up = true;
-      this.log.info({ storage: this.description }, 'the ACME storage in Redis answers again; reading it');
-      this.emit();
-    } else if (this.lastVersion !== null && version !== this.lastVersion) this.emit();
+    if (this.lastVersion !== null && version !== this.lastVersion) this.emit();
     this.lastVersion = version;
   }
 
@@ -426,26 +375,5 @@ export class RedisStorage implements AcmeStore, SharedStore {
         this.log.error({ code: Codes.internal, err: error }, 'an ACME storage listener failed');
       }
     }
-  }
-
-  private down(error: Error): void {
-    if (this.closed || this.up === false) return;
-    this.up = false;
-    this.log.error(
-      { code: Codes.acmeRedis, storage: this.description, err: error },
-      `the ACME storage ${this.description} is unreachable (${error.message}); serving the certificates already loaded, reconnecting with backoff`,
-    );
-  }
-
-  private ready(): void {
-    const wasDown = this.up === false;
-    this.up = true;
-    if (wasDown) this.log.info({ storage: this.description }, 'the ACME storage in Redis answers again; reading it');
-    // The first connection of a normal start needs no second read; any later one does.
-    if (this.everReady || wasDown || this.gaveUp) this.emit();
-    this.everReady = true;
-    void this.look();
-    // An order may be under way on another replica: its answers are in the hash already.
-    this.challengeRead = this.challengeRead.then(() => this.readChallenges(null));
   }
 }
