@@ -71,6 +71,8 @@ export const Codes = {
   acmeStorage: 'BERTH_E_ACME_STORAGE',
   acmeName: 'BERTH_E_ACME_NAME',
   acmeHeld: 'BERTH_W_ACME_HELD',
+  acmeRedis: 'BERTH_E_ACME_REDIS',
+  acmeLock: 'BERTH_W_ACME_LOCK',
   behaviourKey: 'BERTH_E_BEHAVIOUR_KEY',
   behaviourAuth: 'BERTH_E_BEHAVIOUR_AUTH',
   behaviourAllow: 'BERTH_E_BEHAVIOUR_ALLOW',

@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { ChallengeRegistry } from './challenges.js';
 import { beginAttempt, coveringCertificate, groupKey, isDue, normalizeGroups, plan, recordFailure, renewAt, type Hold, type PlanReason } from './schedule.js';
 import { AcmeStorage, dnsNames, type StoredCertificate } from './storage.js';
+import type { AcmeStore } from './store.js';
 
 export type ChallengeType = 'http-01' | 'tls-alpn-01';
 
@@ -37,7 +38,10 @@ export interface AcmeManagerOptions {
   readonly directoryUrl: string;
   /** The account's contact, or null for none. */
   readonly email: string | null;
-  readonly storageDir: string;
+  /** A folder of its own (storage.ts), unless `store` is given. */
+  readonly storageDir?: string;
+  /** The storage to use instead of a folder: Redis, shared by replicas. */
+  readonly store?: AcmeStore;
   readonly challenges: ChallengeRegistry;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -66,7 +70,7 @@ class AcmeFailure extends Error {
 
 export class AcmeManager implements CertificateSource {
   private readonly clock: Clock;
-  private readonly storage: AcmeStorage;
+  private readonly storage: AcmeStore;
   private readonly log: Logger;
   private readonly challengeOrder: readonly ChallengeType[];
   private wanted: string[][] = [];
@@ -82,10 +86,15 @@ export class AcmeManager implements CertificateSource {
   private timer: { cancel(): void } | null = null;
   private current: { entries: readonly CertificateEntry[]; signature: string } = { entries: [], signature: '' };
   private readonly listeners = new Set<() => void>();
+  /** Groups another replica is ordering, and until when to leave them to it (its lock's life). */
+  private readonly elsewhere = new Map<string, number>();
+  private reloading: Promise<void> | null = null;
+  private reloadAgain = false;
 
   constructor(private readonly options: AcmeManagerOptions) {
     this.clock = options.clock ?? systemClock;
-    this.storage = new AcmeStorage(options.storageDir);
+    if (!options.store && options.storageDir === undefined) throw new Error('AcmeManager needs storageDir or store');
+    this.storage = options.store ?? new AcmeStorage(options.storageDir!);
     this.log = options.logger.child({ component: 'acme' });
     this.challengeOrder = options.challengeOrder ?? ['http-01', 'tls-alpn-01'];
   }
@@ -118,9 +127,11 @@ export class AcmeManager implements CertificateSource {
     try {
       await this.storage.init();
     } catch (error) {
-      throw new BerthError(Codes.acmeStorage, `--acme-storage ${this.options.storageDir} cannot be created or used: ${(error as Error).message}`);
+      throw new BerthError(Codes.acmeStorage, `--acme-storage ${this.storage.description} cannot be created or used: ${(error as Error).message}`);
     }
     await this.load();
+    // Level-triggered like the sources: a message from another replica only says "look again".
+    this.storage.shared?.onChange(() => this.reload());
     this.started = true;
     this.refresh();
     this.kick();
@@ -178,7 +189,8 @@ export class AcmeManager implements CertificateSource {
     await this.running;
   }
 
-  private async load(): Promise<void> {
+  /** Reads certificates and holds; what cannot be read keeps what was read before (the last good). */
+  private async load(quiet = false): Promise<void> {
     const problems: Problem[] = [];
     try {
       const listed = await this.storage.listCertificates();
@@ -194,9 +206,36 @@ export class AcmeManager implements CertificateSource {
     } catch (error) {
       problems.push({ code: Codes.acmeStorage, message: `reading stored holds failed: ${(error as Error).message}` });
     }
-    for (const problem of problems) this.log.error({ code: problem.code }, problem.message);
+    const known = new Set(this.storageProblems.map((problem) => problem.message));
+    for (const problem of problems) if (!quiet || !known.has(problem.message)) this.log.error({ code: problem.code }, problem.message);
     this.storageProblems = problems;
-    this.log.info({ storage: this.options.storageDir, certificates: this.certs.size, holds: this.holds.size, directory: this.options.directoryUrl }, 'ACME storage read');
+    const facts = { storage: this.storage.description, certificates: this.certs.size, holds: this.holds.size, directory: this.options.directoryUrl };
+    if (quiet) this.log.debug(facts, 'ACME storage read again');
+    else this.log.info(facts, 'ACME storage read');
+  }
+
+  /** Reads the shared storage again (another replica stored something), then plans again; one at a time. */
+  private reload(): void {
+    if (this.stopped) return;
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    this.reloading = this.load(true)
+      .then(() => {
+        // A group another replica was ordering may have its certificate or its hold now.
+        this.elsewhere.clear();
+        this.refresh();
+        this.kick();
+      })
+      .catch((error: unknown) => this.log.error({ code: Codes.internal, err: error }, 'reading the ACME storage again failed'))
+      .finally(() => {
+        this.reloading = null;
+        if (this.reloadAgain) {
+          this.reloadAgain = false;
+          this.reload();
+        }
+      });
   }
 
   /** Certificates from this CA that are within their validity now. */
@@ -268,8 +307,13 @@ export class AcmeManager implements CertificateSource {
       this.refresh();
       const holds = new Map([...this.holds].filter(([, hold]) => hold.directoryUrl === this.options.directoryUrl));
       const next = plan(this.wanted, this.usable(), holds, now);
-      this.arm(next.wakeAt, now);
-      const first = next.due[0];
+      let wakeAt = next.wakeAt;
+      for (const [key, until] of this.elsewhere) {
+        if (until <= now) this.elsewhere.delete(key);
+        else if (next.due.some((group) => group.key === key)) wakeAt = wakeAt === undefined ? until : Math.min(wakeAt, until);
+      }
+      this.arm(wakeAt, now);
+      const first = next.due.find((group) => !this.elsewhere.has(group.key));
       if (!first) return;
       await this.order(first.names, first.key, first.reason);
     }
@@ -285,8 +329,50 @@ export class AcmeManager implements CertificateSource {
     }, delay);
   }
 
-  /** One order, start to stored certificate; never throws. */
+  /**
+   * One order under the group's lock when the storage is shared: another replica holding it is left
+   * to order, and this one reads the result when told (or when the lock would have expired).
+   */
   private async order(names: readonly string[], key: string, reason: PlanReason): Promise<void> {
+    const shared = this.storage.shared;
+    if (!shared) return this.orderHeld(names, key, reason);
+    let lock;
+    try {
+      lock = await shared.lock(key);
+    } catch (error) {
+      this.elsewhere.set(key, this.clock.now() + shared.lockTtlMs);
+      this.log.warn({ code: Codes.acmeRedis, hosts: names, err: error }, `the lock for ${names.join(', ')} cannot be taken (${describe(error)}); no order until the storage answers`);
+      return;
+    }
+    if (!lock) {
+      this.elsewhere.set(key, this.clock.now() + shared.lockTtlMs);
+      this.log.info({ hosts: names }, 'another replica is ordering this certificate; waiting for it');
+      return;
+    }
+    try {
+      // Between this replica's plan and its lock, another may have stored the certificate or a hold.
+      const [cert, holds] = await Promise.all([this.storage.readCertificate(key), this.storage.readHolds()]);
+      if (cert) this.certs.set(key, cert);
+      this.holds = holds.holds;
+      const held = new Map([...this.holds].filter(([, hold]) => hold.directoryUrl === this.options.directoryUrl));
+      const again = plan([names], this.usable(), held, this.clock.now()).due[0];
+      if (!again) {
+        this.refresh();
+        return;
+      }
+      await this.orderHeld(names, key, again.reason);
+      if (!lock.held) this.log.warn({ code: Codes.acmeLock, hosts: names }, `the lock for ${names.join(', ')} was lost during the order; another replica may have ordered too`);
+    } catch (error) {
+      // Looked at again when the storage answers (a reconnect reads it) or the lock would have expired.
+      this.elsewhere.set(key, this.clock.now() + shared.lockTtlMs);
+      this.log.error({ code: Codes.acmeRedis, hosts: names, err: error }, `reading the shared ACME storage for ${names.join(', ')} failed: ${describe(error)}`);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** One order, start to stored certificate; never throws. */
+  private async orderHeld(names: readonly string[], key: string, reason: PlanReason): Promise<void> {
     const startedAt = this.clock.now();
     const hold = beginAttempt(this.holdFor(key), names, this.options.directoryUrl, startedAt, this.options.random);
     await this.saveHold(key, hold);
@@ -298,6 +384,7 @@ export class AcmeManager implements CertificateSource {
     } catch (error) {
       const failure = error instanceof AcmeFailure ? error : new AcmeFailure(Codes.acmeOrder, describe(error), { cause: error });
       await this.saveHold(key, recordFailure(hold, { code: failure.code, message: failure.message }));
+      await this.announce();
       this.log.error(
         { code: failure.code, hosts: names, failures: hold.failures, nextTryAt: hold.nextTryAt, err: failure.cause ?? failure },
         `${reason === 'renew' ? 'renewing' : 'ordering'} the certificate for ${names.join(', ')} failed: ${failure.message}; next try at ${hold.nextTryAt}`,
@@ -319,7 +406,7 @@ export class AcmeManager implements CertificateSource {
       this.log.error({ code: Codes.acmeStorage, hosts: names, err: error }, `storing the certificate for ${names.join(', ')} failed; serving it from memory until berth restarts`);
       this.certs.set(key, {
         key,
-        dir: `${this.options.storageDir} (not stored)`,
+        dir: `${this.storage.description} (not stored)`,
         certPem: issued.certPem,
         keyPem: issued.keyPem,
         meta,
@@ -343,8 +430,18 @@ export class AcmeManager implements CertificateSource {
         this.log.error({ code: Codes.acmeStorage, err: error }, `removing the hold of ${names.join(', ')} failed`);
       }
     }
-    this.log.info({ hosts: names, notAfter: meta.notAfter, issuer: leaf.issuer }, 'certificate issued');
+    this.log.info({ hosts: names, notAfter: meta.notAfter, issuer: leaf.issuer, serial: leaf.serialNumber }, 'certificate issued');
     this.refresh();
+    await this.announce();
+  }
+
+  /** Tells the replicas sharing the storage to read it again; a failure is logged, they read it on their own soon. */
+  private async announce(): Promise<void> {
+    try {
+      await this.storage.shared?.announce();
+    } catch (error) {
+      this.log.warn({ code: Codes.acmeRedis, err: error }, `telling the other replicas failed (${describe(error)}); they read the storage again on their own`);
+    }
   }
 
   private async saveHold(key: string, hold: Hold): Promise<void> {
@@ -365,7 +462,8 @@ export class AcmeManager implements CertificateSource {
       if (!stored) {
         const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
         await this.storage.writeAccountKey(directoryUrl, keyPem);
-        stored = { keyPem, url: null };
+        // Shared storage keeps the key a replica wrote first: one account for all of them.
+        stored = (await this.storage.readAccount(directoryUrl)) ?? { keyPem, url: null };
       }
       const poll = this.options.poll;
       const client = new acme.Client({
@@ -406,12 +504,18 @@ export class AcmeManager implements CertificateSource {
           const [alpnKey, alpnCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
           challenges.setTlsAlpn01(authz.identifier.value, { certPem: alpnCert.toString(), keyPem: alpnKey.toString() });
         } else throw new Error(`challenge type ${challenge.type} is not one berth answers`);
-        // acme-client tells the CA to validate once this returns: every listener must hold the answer by then.
+        // acme-client tells the CA to validate once this returns: every listener must hold the answer by then,
+        // the other replicas' too (the CA may reach any of them).
         await challenges.held();
+        await this.storage.shared?.shareChallenges(challenges.own()).catch((error: unknown) => {
+          // This replica still answers: the CA may reach it.
+          this.log.warn({ code: Codes.acmeRedis, err: error }, `sharing the challenge answers failed (${describe(error)}); only this replica holds them`);
+        });
       },
       challengeRemoveFn: async (authz, challenge) => {
         if (challenge.type === 'http-01') challenges.deleteHttp01(challenge.token);
         else if ((challenge.type as string) === 'tls-alpn-01') challenges.deleteTlsAlpn01(authz.identifier.value);
+        await this.storage.shared?.shareChallenges(challenges.own()).catch(() => {});
       },
     });
     const leaf = new X509Certificate(certPem);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Codes } from '../errors.js';
 import type { Problem } from '../routes/types.js';
 import type { Hold } from './schedule.js';
+import type { AcmeStore } from './store.js';
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
@@ -46,8 +47,12 @@ export interface StoredAccount {
   readonly url: string | null;
 }
 
-export class AcmeStorage {
+export class AcmeStorage implements AcmeStore {
   constructor(readonly root: string) {}
+
+  get description(): string {
+    return this.root;
+  }
 
   async init(): Promise<void> {
     for (const dir of [this.root, join(this.root, 'accounts'), join(this.root, 'certificates'), join(this.root, 'holds')]) {
@@ -106,20 +111,7 @@ export class AcmeStorage {
     const dir = join(this.root, 'certificates', key);
     const [certPem, keyPem, metaJson] = await Promise.all([readIfExists(join(dir, 'cert.pem')), readIfExists(join(dir, 'key.pem')), readIfExists(join(dir, 'meta.json'))]);
     if (certPem === null || keyPem === null || metaJson === null) return null;
-    const meta = JSON.parse(metaJson) as CertificateMeta;
-    const leaf = new X509Certificate(certPem);
-    if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('cert.pem and key.pem do not match');
-    return {
-      key,
-      dir,
-      certPem,
-      keyPem,
-      meta,
-      names: dnsNames(leaf),
-      notBefore: new Date(leaf.validFrom),
-      notAfter: new Date(leaf.validTo),
-      issuer: leaf.issuer,
-    };
+    return storedCertificate(key, dir, certPem, keyPem, JSON.parse(metaJson) as CertificateMeta);
   }
 
   async writeCertificate(key: string, certPem: string, keyPem: string, meta: CertificateMeta): Promise<StoredCertificate> {
@@ -157,6 +149,23 @@ export class AcmeStorage {
   async deleteHold(key: string): Promise<void> {
     await rm(join(this.root, 'holds', `${key}.json`), { force: true });
   }
+}
+
+/** A stored certificate as read back, its facts from the certificate itself; throws when cert and key do not match. */
+export function storedCertificate(key: string, dir: string, certPem: string, keyPem: string, meta: CertificateMeta): StoredCertificate {
+  const leaf = new X509Certificate(certPem);
+  if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('cert.pem and key.pem do not match');
+  return {
+    key,
+    dir,
+    certPem,
+    keyPem,
+    meta,
+    names: dnsNames(leaf),
+    notBefore: new Date(leaf.validFrom),
+    notAfter: new Date(leaf.validTo),
+    issuer: leaf.issuer,
+  };
 }
 
 /** The DNS names of a certificate's SANs, lowercase. */

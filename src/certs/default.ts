@@ -86,6 +86,46 @@ export async function loadDefaultCertificate({ dir, now = () => new Date() }: De
   return { entry, created: true, problems };
 }
 
+/** Where replicas sharing ACME storage keep one default certificate (Redis: the first one written wins). */
+export interface DefaultKeeper {
+  readonly description: string;
+  readDefault(): Promise<{ certPem: string; keyPem: string } | null>;
+  writeDefault(pair: { certPem: string; keyPem: string }, replace: boolean): Promise<void>;
+}
+
+/** The default certificate kept in shared storage, so every replica serves the same one; from memory when it is away. */
+export async function loadSharedDefaultCertificate(keeper: DefaultKeeper, now: () => Date = () => new Date()): Promise<DefaultCertificate> {
+  const origin = `${keeper.description} (default)`;
+  const usable = (pair: { certPem: string; keyPem: string } | null): CertificateEntry | undefined => {
+    if (!pair) return undefined;
+    const reading = readCertificatePair({ certText: pair.certPem, certPath: origin, keyText: pair.keyPem, keyPath: origin, source: 'default', now: now() });
+    return reading.entry && reading.entry.notAfter.getTime() - now().getTime() >= RENEW_BEFORE_MS ? reading.entry : undefined;
+  };
+  const problems: Problem[] = [];
+  let stored: { certPem: string; keyPem: string } | null = null;
+  try {
+    stored = await keeper.readDefault();
+    const entry = usable(stored);
+    if (entry) return { entry, created: false, problems: [] };
+  } catch (error) {
+    const made = await makeSelfSigned(DEFAULT_NAME, now());
+    const message = `the default certificate cannot be read from ${keeper.description} (${(error as Error).message}); it is served from memory and differs between replicas until berth restarts`;
+    problems.push({ code: Codes.certDefault, message, fix: 'check that the ACME storage answers' });
+    return { entry: toEntry(made.certPem, made.keyPem, origin, origin, now()), created: true, problems };
+  }
+  const made = await makeSelfSigned(DEFAULT_NAME, now());
+  let pair = made;
+  try {
+    // A replica that starts at the same time may write first: serve whichever is kept.
+    await keeper.writeDefault(made, stored !== null);
+    pair = (await keeper.readDefault()) ?? made;
+    if (!usable(pair)) pair = made;
+  } catch (error) {
+    problems.push({ code: Codes.certDefault, message: `the default certificate cannot be stored in ${keeper.description} (${(error as Error).message}); it is served from memory`, fix: 'check that the ACME storage answers' });
+  }
+  return { entry: toEntry(pair.certPem, pair.keyPem, origin, origin, now()), created: pair === made, problems };
+}
+
 async function readExisting(certPath: string, keyPath: string, now: Date): Promise<{ entry?: CertificateEntry; why?: string }> {
   let certText: string;
   let keyText: string;

@@ -6,7 +6,8 @@ import { ChallengeRegistry } from '../acme/challenges.js';
 import { AcmeManager, acmeDirectoryUrl } from '../acme/manager.js';
 import type { Config } from '../config/settings.js';
 import type { RouteStore } from '../routes/store.js';
-import { loadDefaultCertificate } from './default.js';
+import { RedisStorage, isRedisStorage } from '../acme/redis-storage.js';
+import { loadDefaultCertificate, loadSharedDefaultCertificate } from './default.js';
 import { CertificateFolder } from './folder.js';
 import { Certificates } from './service.js';
 
@@ -22,16 +23,20 @@ export interface RunningCertificates {
 
 export async function startCertificates(config: Config, store: RouteStore, logger: Logger): Promise<RunningCertificates> {
   const log = logger.child({ component: 'certificates' });
-  const storage = resolve(config.acmeStorage);
-  const fallback = await loadDefaultCertificate({ dir: join(storage, 'default') });
+  const challenges = new ChallengeRegistry();
+  // Redis: one account, one set of certificates and one default certificate for every replica.
+  const shared = isRedisStorage(config.acmeStorage) ? new RedisStorage({ url: config.acmeStorage, challenges, logger: log }) : null;
+  await shared?.init();
+  const storage = shared ? null : resolve(config.acmeStorage);
+  const fallback = shared ? await loadSharedDefaultCertificate(shared) : await loadDefaultCertificate({ dir: join(storage!, 'default') });
   for (const problem of fallback.problems) log.warn({ code: problem.code }, problem.message);
   const folder = config.certsDir === null ? null : new CertificateFolder({ dir: resolve(config.certsDir), logger: log });
-  const challenges = new ChallengeRegistry();
+  const kept = shared ? { store: shared } : { storageDir: join(storage!, 'acme') };
   // Orders need an account contact: without one, HTTPS routes use the folder and the default certificate.
   const acme =
     config.acmeEmail === null
       ? null
-      : new AcmeManager({ directoryUrl: acmeDirectoryUrl(config.acmeCa), email: config.acmeEmail, storageDir: join(storage, 'acme'), challenges, challengeOrder: config.acmeChallenges, poll: ACME_POLL, logger: log.child({ component: 'acme' }) });
+      : new AcmeManager({ directoryUrl: acmeDirectoryUrl(config.acmeCa), email: config.acmeEmail, ...kept, challenges, challengeOrder: config.acmeChallenges, poll: ACME_POLL, logger: log.child({ component: 'acme' }) });
   await folder?.start();
   await acme?.start();
   const certificates = new Certificates({ defaultEntry: fallback.entry, folder, acme, challenges, logger: log });
@@ -43,6 +48,7 @@ export async function startCertificates(config: Config, store: RouteStore, logge
     async stop() {
       await folder?.stop();
       await acme?.stop();
+      await shared?.close();
     },
   };
 }

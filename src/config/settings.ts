@@ -94,6 +94,13 @@ function parseSwarmMode(raw: string): Parsed<'auto' | 'on' | 'off'> {
   return on.ok ? { ok: true, value: on.value ? 'on' : 'off' } : { ok: false, problem: `"${raw}" is not auto, true or false` };
 }
 
+/** A folder, or a Redis URL (redis:// or rediss://) read as --redis reads one. */
+function parseAcmeStorage(raw: string): Parsed<string> {
+  if (!/^rediss?:\/\//i.test(raw.trim())) return parseText(raw);
+  const redis = parseRedisUrl(raw);
+  return redis.ok ? { ok: true, value: raw.trim() } : redis;
+}
+
 const CHALLENGES = ['http-01', 'tls-alpn-01'] as const;
 
 function parseChallenges(raw: string): Parsed<ReadonlyArray<(typeof CHALLENGES)[number]>> {
@@ -122,7 +129,12 @@ export const settings = {
     default: fixed('http-01,tls-alpn-01'),
     parse: parseChallenges,
   }),
-  acmeStorage: setting({ flag: 'acme-storage', help: 'folder for the ACME account, certificates and the default certificate (files 0600)', default: fixed('berth-data'), parse: parseText }),
+  acmeStorage: setting({
+    flag: 'acme-storage',
+    help: 'folder for the ACME account, certificates and the default certificate (files 0600), or redis://[user:pass@]host:port[/db] shared by replicas',
+    default: fixed('berth-data'),
+    parse: parseAcmeStorage,
+  }),
   adminAddr: setting({ flag: 'admin-addr', help: 'address of the admin API (health, routes, containers)', default: fixed('127.0.0.1:8081'), parse: parseListenAddress }),
   adminToken: setting({
     flag: 'admin-token',

@@ -298,3 +298,17 @@ describe('parseConfig: help', () => {
     });
   });
 });
+
+describe('parseConfig: --acme-storage', () => {
+  it('takes a folder or a Redis URL with a host and an optional database', () => {
+    assert.equal(config(['--acme-storage', '/data']).acmeStorage, '/data');
+    assert.equal(config(['--acme-storage', 'redis://127.0.0.1:6379']).acmeStorage, 'redis://127.0.0.1:6379');
+    assert.equal(config([], { BERTH_ACME_STORAGE: 'redis://berth:secret@redis.internal:6380/2' }).acmeStorage, 'redis://berth:secret@redis.internal:6380/2');
+    assert.equal(config(['--acme-storage', 'rediss://redis.internal/']).acmeStorage, 'rediss://redis.internal/');
+  });
+
+  it('refuses a Redis URL without a host or with a path that is no database number', () => {
+    assert.match(problems(['--acme-storage', 'redis://:6379'])[0]!, /is not (a URL|redis:\/\/\[user:pass@\]host:port\[\/db\])/);
+    assert.match(problems(['--acme-storage', 'redis://127.0.0.1:6379/berth'])[0]!, /is not redis:\/\/\[user:pass@\]host:port\[\/db\]/);
+  });
+});
