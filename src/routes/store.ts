@@ -1,7 +1,8 @@
 // Latest routes per source; a change rebuilds the table and swaps one reference.
-import { canonicalJson, digestOfLines } from '../util/digest.js';
+import { canonicalJson } from '../util/digest.js';
 import { NO_FAILURES, type HealthOverlay } from '../health/overlay.js';
 import { RouteTable, type Pool } from './table.js';
+import { sameData } from './same.js';
 import type { Endpoint, Problem, RouteSpec } from './types.js';
 
 export interface TableChange {
@@ -15,7 +16,6 @@ export interface TableChange {
 export class RouteStore {
   private table = RouteTable.empty();
   private readonly specs = new Map<string, readonly RouteSpec[]>();
-  private readonly fingerprints = new Map<string, string>();
   private readonly listeners: Array<(change: TableChange) => void> = [];
   private conflictList: readonly Problem[] = [];
   private health: HealthOverlay = NO_FAILURES;
@@ -48,9 +48,8 @@ export class RouteStore {
 
   /** Replaces one source's routes; returns the change, or null when nothing differs. */
   update(source: string, specs: readonly RouteSpec[]): TableChange | null {
-    const fingerprint = fingerprintOf(specs);
-    if (this.fingerprints.get(source) === fingerprint) return null;
-    this.fingerprints.set(source, fingerprint);
+    const previous = this.specs.get(source);
+    if (previous !== undefined && sameSpecs(previous, specs)) return null;
     this.specs.set(source, specs);
     return this.rebuild();
   }
@@ -85,9 +84,34 @@ function sameFailures(a: HealthOverlay, b: HealthOverlay): boolean {
   return true;
 }
 
-/** A digest, not the text: a thousand routes' worth of fingerprint would outweigh the routes. */
-function fingerprintOf(specs: readonly RouteSpec[]): string {
-  return digestOfLines(specs.map((spec) => canonicalJson(spec)));
+/**
+ * The same routes in any order: what was compared before as a digest of every spec's canonical
+ * JSON. Position by position first (sources keep their order, and an unchanged spec is often the
+ * same object), then only the specs that differ in place are compared as sets: the rest are equal.
+ */
+function sameSpecs(before: readonly RouteSpec[], after: readonly RouteSpec[]): boolean {
+  if (before === after) return true;
+  if (before.length !== after.length) return false;
+  const moved: RouteSpec[] = [];
+  const into: RouteSpec[] = [];
+  for (let i = 0; i < before.length; i++) {
+    if (sameData(before[i], after[i])) continue;
+    moved.push(before[i]!);
+    into.push(after[i]!);
+  }
+  if (moved.length === 0) return true;
+  const counts = new Map<string, number>();
+  for (const spec of moved) {
+    const text = canonicalJson(spec);
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+  }
+  for (const spec of into) {
+    const text = canonicalJson(spec);
+    const left = counts.get(text);
+    if (!left) return false;
+    counts.set(text, left - 1);
+  }
+  return true;
 }
 
 /** Every field, not a list of them: a field added to Endpoint can never be missed. */
@@ -95,12 +119,21 @@ function endpointFingerprint(endpoint: Endpoint): string {
   return canonicalJson(endpoint);
 }
 
+/** A pool the build carried over unchanged is the same object: only the others are compared. */
 function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableChange, 'added' | 'removed' | 'changed'> {
-  const old = new Map(before.map((pool) => [pool.key, pool]));
-  const now = new Map(after.map((pool) => [pool.key, pool]));
-  const added = [...now.keys()].filter((key) => !old.has(key));
-  const removed = [...old.keys()].filter((key) => !now.has(key));
-  const changed = [...now.keys()].filter((key) => old.has(key) && poolFingerprint(old.get(key)!) !== poolFingerprint(now.get(key)!));
+  const old = new Map<string, Pool>();
+  for (const pool of before) old.set(pool.key, pool);
+  const added: string[] = [];
+  const changed: string[] = [];
+  const now = new Set<string>();
+  for (const pool of after) {
+    now.add(pool.key);
+    const was = old.get(pool.key);
+    if (was === pool) continue;
+    if (was === undefined) added.push(pool.key);
+    else if (poolFingerprint(was) !== poolFingerprint(pool)) changed.push(pool.key);
+  }
+  const removed = before.length === 0 ? [] : [...old.keys()].filter((key) => !now.has(key));
   return { added, removed, changed };
 }
 

@@ -9,6 +9,7 @@ import { canonicalJson } from '../util/digest.js';
 import type { Balance } from '../behaviours/spec.js';
 import { NO_FAILURES, withHealth, type HealthOverlay } from '../health/overlay.js';
 import { leastConnected, randomly, stickyIdOf } from './balance.js';
+import { sameList } from './same.js';
 import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from './types.js';
 
 /** Releases what `Pool.acquire` counted; calling it again does nothing. */
@@ -22,6 +23,8 @@ export class Pool {
   /** Clients are pinned to an endpoint with the `berth_sticky` cookie. */
   readonly sticky: boolean;
   private stickyIds: Map<string, Endpoint> | null = null;
+  /** `host path`: the pool's identity across tables. */
+  readonly key: string;
 
   constructor(
     readonly host: string | null,
@@ -46,10 +49,7 @@ export class Pool {
     this.ready = endpoints.filter((endpoint) => endpoint.ready);
     this.balance = behaviours?.spec.lb ?? 'round-robin';
     this.sticky = behaviours?.spec.sticky === true;
-  }
-
-  get key(): string {
-    return poolKey(this.host, this.path);
+    this.key = poolKey(host, path);
   }
 
   get position(): number {
@@ -124,6 +124,9 @@ export class RouteTable {
   private constructor(
     readonly version: number,
     readonly pools: readonly Pool[],
+    /** What each pool was built from, so the next build can keep the pools whose inputs are unchanged. */
+    private readonly inputs: ReadonlyMap<Pool, PoolInputs> = new Map(),
+    private readonly sourceOrder: readonly string[] = [],
   ) {
     for (const pool of pools) {
       if (pool.host === null) this.anyHost.push(pool);
@@ -142,8 +145,8 @@ export class RouteTable {
    * on the same host + path the strongest source wins and the others are reported.
    */
   static build(specs: readonly RouteSpec[], sourceOrder: readonly string[], version: number, previous?: RouteTable, health: HealthOverlay = NO_FAILURES): TableBuild {
-    const before = new Map(previous?.pools.map((pool) => [pool.key, pool]));
-    const previousBehaviours = new Map(previous?.pools.map((pool) => [pool.key, pool.behaviours]));
+    const before = new Map<string, Pool>();
+    for (const pool of previous?.pools ?? []) before.set(pool.key, pool);
     const groups = new Map<string, RouteSpec[]>();
     for (const spec of specs) {
       const key = poolKey(spec.host, spec.path);
@@ -151,33 +154,44 @@ export class RouteTable {
       if (group) group.push(spec);
       else groups.set(key, [spec]);
     }
+    const rank = (source: string) => {
+      const index = sourceOrder.indexOf(source);
+      return index === -1 ? sourceOrder.length : index;
+    };
     const conflicts: Problem[] = [];
     const pools: Pool[] = [];
-    for (const group of groups.values()) {
-      const rank = (source: string) => {
-        const index = sourceOrder.indexOf(source);
-        return index === -1 ? sourceOrder.length : index;
-      };
-      const winner = group.reduce((best, spec) => (rank(spec.source) < rank(best.source) ? spec : best)).source;
-      const kept = group.filter((spec) => spec.source === winner);
-      const shadowed = group.filter((spec) => spec.source !== winner);
+    const inputs = new Map<Pool, PoolInputs>();
+    // Another order of sources could crown another winner: then nothing is kept.
+    const reusable = previous !== undefined && sameList(previous.sourceOrder, sourceOrder);
+    for (const [key, group] of groups) {
       const first = group[0]!;
-      if (shadowed.length > 0) {
+      const winner = group.length === 1 ? first.source : group.reduce((best, spec) => (rank(spec.source) < rank(best.source) ? spec : best)).source;
+      const kept = group.length === 1 ? group : group.filter((spec) => spec.source === winner);
+      if (kept.length < group.length) {
+        const shadowed = group.filter((spec) => spec.source !== winner);
         conflicts.push({
           code: Codes.routeConflict,
           message: `${first.host ?? '*'}${first.path}: ${describe(kept)} wins over ${describe(shadowed)}`,
         });
       }
+      const carried = before.get(key);
+      const built = reusable && carried ? previous.inputs.get(carried) : undefined;
+      // The same specs (and, for a checked pool, the same health overlay) make the same pool: keep it.
+      if (carried && built && (built.health === health || !carried.behaviours?.spec.health) && sameList(built.specs, group)) {
+        pools.push(carried);
+        inputs.set(carried, { specs: group, health });
+        continue;
+      }
       const redirect = kept.find((spec) => spec.redirect)?.redirect ?? null;
       const forwards = redirect ? [] : kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []));
-      const key = poolKey(first.host, first.path);
-      const behaviours = behavioursOf(kept, previousBehaviours.get(key));
+      const behaviours = behavioursOf(kept, carried?.behaviours);
       const endpoints = withHealth(uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key)), behaviours?.spec.health, first.host, health);
-      const carried = before.get(key);
-      pools.push(new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behaviours, carried?.position, carried?.inFlight));
+      const pool = new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behaviours, carried?.position, carried?.inFlight);
+      pools.push(pool);
+      inputs.set(pool, { specs: group, health });
     }
     pools.sort(comparePools);
-    return { table: new RouteTable(version, pools), conflicts };
+    return { table: new RouteTable(version, pools, inputs, sourceOrder), conflicts };
   }
 
   /** The pool for a normalised host and a request path, or undefined. */
@@ -196,6 +210,11 @@ export class RouteTable {
     }
     return longestPrefix(this.anyHost, path);
   }
+}
+
+interface PoolInputs {
+  readonly specs: readonly RouteSpec[];
+  readonly health: HealthOverlay;
 }
 
 /**
