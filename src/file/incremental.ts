@@ -3,7 +3,7 @@
 // indentation), each item is read alone and kept by its text for the next version. Anything
 // else (another layout, any problem, a route that names a file) goes to parseRoutesFile as a
 // whole, so what is reported and what is in force stay what reading the whole file gives.
-import { parseRoutesFile, parseRoutesItem, movedRoutesItem, type ReadFile, type RoutesFileOptions, type RoutesFileReading, type RoutesItem } from './parse.js';
+import { movedRoutesItem, parseRoutesFile, parseRoutesItem, type ReadFile, type RoutesFileOptions, type RoutesFileReading, type RoutesItem } from './parse.js';
 import type { RouteSpec } from '../routes/types.js';
 
 /** One item of the list as cut from the text: its lines, and the line it starts on (1-based). */
@@ -70,9 +70,13 @@ function isDeeper(line: string, indent: number): boolean {
   return true;
 }
 
+/** Items no longer in the file that may stay remembered before they are swept out. */
+const STALE_ITEMS = 256;
+
 export class RoutesFileReader {
-  /** The items of the last version read item by item, by their text. */
-  private items = new Map<string, RoutesItem>();
+  /** Items read alone, by their text, with the last version that had them. */
+  private readonly items = new Map<string, { item: RoutesItem; version: number }>();
+  private version = 0;
 
   constructor(
     private readonly fileLabel: string,
@@ -83,29 +87,44 @@ export class RoutesFileReader {
   read(text: string): RoutesFileReading {
     const cut = cutRoutesItems(text);
     if (cut === null) return this.whole(text);
-    const items = new Map<string, RoutesItem>();
+    const version = ++this.version;
     const seen = new Set<string>();
     const specs: RouteSpec[] = [];
     for (const { text: itemText, line } of cut) {
-      let item = items.get(itemText) ?? this.items.get(itemText);
+      const known = this.items.get(itemText);
+      let item = known?.item;
+      // Read from a copy: a slice would keep this version's whole text alive as long as the item
+      // (its key here, a host or a header value in its specs) stays.
+      const own = known ? undefined : detached(itemText);
       if (item === undefined || item.readsFiles) {
-        const read = parseRoutesItem(itemText, line, this.fileLabel, this.readFile, this.options);
+        const read = parseRoutesItem(own ?? itemText, line, this.fileLabel, this.readFile, this.options);
         if (read === null) return this.whole(text);
         item = read;
       }
-      item = movedRoutesItem(item, line, this.fileLabel);
-      const key = `${item.host ?? '*'} ${item.path}`;
+      if (item.firstLine !== line) item = movedRoutesItem(item, line, this.fileLabel);
       // The whole file's reading names the duplicate and its first line.
-      if (seen.has(key)) return this.whole(text);
-      seen.add(key);
-      items.set(itemText, item);
+      if (seen.has(item.key)) return this.whole(text);
+      seen.add(item.key);
+      if (known) {
+        known.item = item;
+        known.version = version;
+      } else {
+        this.items.set(own!, { item, version });
+      }
       for (const spec of item.specs) specs.push(spec);
     }
-    this.items = items;
+    if (this.items.size > cut.length + STALE_ITEMS) {
+      for (const [itemText, known] of this.items) if (known.version !== version) this.items.delete(itemText);
+    }
     return { specs, problems: [] };
   }
 
   private whole(text: string): RoutesFileReading {
     return parseRoutesFile(text, this.fileLabel, this.readFile, this.options);
   }
+}
+
+/** The same text in a string of its own (V8 keeps a slice's whole parent alive). */
+function detached(text: string): string {
+  return (' ' + text).slice(1);
 }

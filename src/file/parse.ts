@@ -11,6 +11,7 @@ import { BEHAVIOUR_KEYS, isBehaviourKey, readBehaviours } from '../behaviours/sp
 import { flattenKeys } from '../behaviours/flatten.js';
 import type { SourceName } from '../sources/source.js';
 import { HSTS_FORM, parseHsts } from '../routes/hsts.js';
+import { plainItem } from './plain-item.js';
 import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from '../routes/types.js';
 import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
 import { unbracketed } from '../util/ip.js';
@@ -109,6 +110,8 @@ export function parseRouteEntry(text: string, origin: string, source: SourceName
 export interface RoutesItem {
   readonly host: string | null;
   readonly path: string;
+  /** `host path`, what two routes of a file may not share. */
+  readonly key: string;
   readonly specs: readonly RouteSpec[];
   /** The line its text starts on, and the line of its first key, which its specs' origins name. */
   readonly firstLine: number;
@@ -124,9 +127,15 @@ export interface RoutesItem {
  */
 export function parseRoutesItem(text: string, firstLine: number, fileLabel: string, readFile: ReadFile, options: RoutesFileOptions): RoutesItem | null {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0 || !isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
-  const item = doc.contents.items[0] as Node;
+  let item: Node | null = plainItem(text);
+  if (item) {
+    lines.addNewLine(0);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  } else {
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0 || !isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
+    item = doc.contents.items[0] as Node;
+  }
   const at = (node: Node | null | undefined) => {
     const where = position(lines, node?.range?.[0]);
     return { line: where.line + firstLine - 1, column: where.column };
@@ -140,7 +149,7 @@ export function parseRoutesItem(text: string, firstLine: number, fileLabel: stri
   const line = at(item).line;
   const route = readRoute(item, `${fileLabel}:${line}`, at, problems, reading, options, SOURCE);
   if (!route || problems.length > 0) return null;
-  return { ...route, firstLine, line, readsFiles };
+  return { ...route, key: `${route.host ?? '*'} ${route.path}`, firstLine, line, readsFiles };
 }
 
 /** The same item's text found starting at another line: its specs name the new position (origins and endpoint keys). */

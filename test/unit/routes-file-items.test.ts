@@ -53,7 +53,12 @@ describe('RoutesFileReader', () => {
       fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 3 })).map(([host, port]) => `- host: h${host}.test\n  to: http://127.0.0.1:${port}\n`),
       fc.integer({ min: 0, max: 5 }).map((host) => `- host: h${host}.test\n  path: /api\n  redirect: https://r.test\n  redirect-code: 307\n`),
       fc.integer({ min: 0, max: 5 }).map((host) => `- host: h${host}.test\n  to: [http://127.0.0.1:1, https://127.0.0.1:2]\n  strip-prefix: true\n  rate-limit: 10/s\n`),
-      fc.constantFrom('- host: bad host\n  to: http://127.0.0.1:1\n', '- to: ftp://x\n', '- host: "unclosed\n', '# a comment\n', '\n', '- host: h9.test\n  to: http://127.0.0.1:1\n  ca: internal-ca.pem\n'),
+      fc.tuple(
+        fc.integer({ min: 0, max: 5 }),
+        fc.constantFrom('strip-prefix', 'host-header', 'path', 'tls', 'tls-verify', 'redirect-code', 'hsts'),
+        fc.constantFrom('true', 'True', 'tRue', 'yes', 'no', 'null', 'NULL', '~', '1', '0307', '0x1', '1e3', 'upstream', 'client', 'a:', 'a:b', '"true"', "'x'", 'a #c', 'a#c', '/api', '/a/b', 'api', '/a b', '/', 'max-age=60', '[1]', '{a: 1}', '&x y', '*y', '!!str true', 'true  ', 'true\r'),
+      ).map(([host, key, word]) => `- host: h${host}.test\n  to: http://127.0.0.1:1\n  ${key}: ${word}\n`),
+      fc.constantFrom('- host: bad host\n  to: http://127.0.0.1:1\n', '- to: ftp://x\n', '- host: h8.test\n  to: http://127.0.0.1:1\n  host: h7.test\n', '- host: h8.test\n   to: http://127.0.0.1:1\n', '- host: h8.test # c\n  to: http://127.0.0.1:1\n  # c\n\n', '- true: 1\n', '- host: "unclosed\n', '# a comment\n', '\n', '- host: h9.test\n  to: http://127.0.0.1:1\n  ca: internal-ca.pem\n'),
     );
     const version = fc.tuple(fc.constantFrom(0, 2, 4), fc.array(item, { maxLength: 8 })).map(([indent, items]) => {
       const pad = ' '.repeat(indent);
