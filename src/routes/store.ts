@@ -1,7 +1,7 @@
 // Latest routes per source; a change rebuilds the table and swaps one reference.
 import { canonicalJson } from '../util/digest.js';
 import { NO_FAILURES, type HealthOverlay } from '../health/overlay.js';
-import { RouteTable, type Pool } from './table.js';
+import { comparePools, RouteTable, type Pool } from './table.js';
 import { sameData } from './same.js';
 import type { Endpoint, Problem, RouteSpec } from './types.js';
 
@@ -119,21 +119,37 @@ function endpointFingerprint(endpoint: Endpoint): string {
   return canonicalJson(endpoint);
 }
 
-/** A pool the build carried over unchanged is the same object: only the others are compared. */
+/**
+ * Both lists are in comparePools order (every table's are), so one walk through both pairs them
+ * without a map; a pool the build kept is the same object and is not compared.
+ */
 function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableChange, 'added' | 'removed' | 'changed'> {
-  const old = new Map<string, Pool>();
-  for (const pool of before) old.set(pool.key, pool);
   const added: string[] = [];
+  const removed: string[] = [];
   const changed: string[] = [];
-  const now = new Set<string>();
-  for (const pool of after) {
-    now.add(pool.key);
-    const was = old.get(pool.key);
-    if (was === pool) continue;
-    if (was === undefined) added.push(pool.key);
-    else if (poolFingerprint(was) !== poolFingerprint(pool)) changed.push(pool.key);
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    const was = before[i];
+    const now = after[j];
+    if (was === now) {
+      i++;
+      j++;
+      continue;
+    }
+    const order = was === undefined ? 1 : now === undefined ? -1 : comparePools(was, now);
+    if (order < 0) {
+      removed.push(was!.key);
+      i++;
+    } else if (order > 0) {
+      added.push(now!.key);
+      j++;
+    } else {
+      if (poolFingerprint(was!) !== poolFingerprint(now!)) changed.push(now!.key);
+      i++;
+      j++;
+    }
   }
-  const removed = before.length === 0 ? [] : [...old.keys()].filter((key) => !now.has(key));
   return { added, removed, changed };
 }
 
