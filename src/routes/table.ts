@@ -333,9 +333,10 @@ function poolOf(group: readonly RouteSpec[], sourceOrder: readonly string[], hea
   // A kept pool keeps what it was made from: equal specs, and the same overlay if it is checked.
   if (carried && built && (built.health === health || !carried.behaviours?.spec.health) && sameList(built.specs, group)) return carried;
   const redirect = kept.find((spec) => spec.redirect)?.redirect ?? null;
-  const forwards = redirect ? [] : kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []));
   const behaviours = behavioursOf(kept, carried?.behaviours);
-  const endpoints = withHealth(uniqueByKey(forwards).sort((a, b) => compare(a.key, b.key)), behaviours?.spec.health, first.host, health);
+  // Most pools have one spec: nothing to dedupe or sort.
+  const forwards = redirect ? [] : kept.length === 1 ? [kept[0]!.endpoint!] : uniqueByKey(kept.flatMap((spec) => (spec.endpoint ? [spec.endpoint] : []))).sort((a, b) => compare(a.key, b.key));
+  const endpoints = withHealth(forwards, behaviours?.spec.health, first.host, health);
   const pool = new Pool(first.host, first.path, winner, endpoints, redirect, tlsOf(kept), behaviours, carried?.position, carried?.inFlight);
   builtFrom.set(pool, { specs: group, health });
   return pool;
