@@ -12,6 +12,7 @@ import { convergence } from './convergence.js';
 import { httpsBench } from './https.js';
 import { lookup } from './lookup.js';
 import { rolling } from './rolling.js';
+import { rebuild } from './rebuild.js';
 import { routesFile } from './routes-file.js';
 import { scale } from './scale.js';
 import { stores } from './stores.js';
@@ -19,7 +20,7 @@ import { swarm } from './swarm.js';
 import { markdownTable } from './table.js';
 import { throughput } from './throughput.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup, stores, swarm];
+const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup, rebuild, stores, swarm];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

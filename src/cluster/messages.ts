@@ -2,6 +2,7 @@
 import type { AlpnCertificate } from '../acme/challenges.js';
 import type { CertificateOrigin } from '../certs/types.js';
 import type { RouteSpec } from '../routes/types.js';
+import type { SpecsSplice } from './routes-feed.js';
 
 /** A certificate as it crosses the channel: a CertificateEntry with its dates as ISO strings. */
 export interface WireCertificate {
@@ -18,6 +19,8 @@ export interface WireCertificate {
 export type ToWorker =
   /** Every source's routes and the failing health checks; the worker builds the same table the primary has. */
   | { readonly type: 'berth:routes'; readonly sources: Record<string, readonly RouteSpec[]>; readonly health?: Readonly<Record<string, string>> }
+  /** What changed since the last routes this worker got (full or changed), and the failing health checks. */
+  | { readonly type: 'berth:routes-changed'; readonly changes: Record<string, SpecsSplice>; readonly health: Readonly<Record<string, string>> }
   /** Every certificate in force (folder and ACME) and the default one; the worker builds its own SNI index. */
   | { readonly type: 'berth:certificates'; readonly defaultEntry: WireCertificate; readonly entries: readonly WireCertificate[] }
   /** Every ACME challenge answer in progress; `version` is acknowledged with `berth:challenges-held`. */

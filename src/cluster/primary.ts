@@ -13,6 +13,7 @@ import { listen } from '../listen.js';
 import { createSources } from '../sources/create.js';
 import { createBackoff } from '../util/backoff.js';
 import { toWire } from './certificates.js';
+import { RoutesFeed } from './routes-feed.js';
 import { isMessage, type ToPrimary, type ToWorker } from './messages.js';
 
 export interface WorkersStatus {
@@ -32,7 +33,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   let httpsPort: number | null = null;
   let ready = false;
 
-  const routes = (): ToWorker => ({ type: 'berth:routes', sources: store.specsBySource(), health: store.healthFailures() });
+  const feed = new RoutesFeed<Worker>(store);
   // With a callback, a channel that breaks reports to it instead of throwing from an 'error' event.
   const send = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message, undefined, (error) => error && logger.debug({ worker: worker.id, err: error }, 'a message to a worker was lost'));
@@ -47,7 +48,14 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
       logger.error({ code: Codes.internal, err: error }, `the ${what} could not be sent to the workers`);
     }
   };
-  store.onChange(toAll('routes', routes));
+  // Each worker gets what changed since its last message: one changed route of 10,000 is one spec sent.
+  store.onChange(() => {
+    try {
+      for (const [worker, message] of feed.changed()) send(worker, message);
+    } catch (error) {
+      logger.error({ code: Codes.internal, err: error }, 'the routes could not be sent to the workers');
+    }
+  });
 
   // Certificates and challenges live here; the workers get copies.
   const tls = config.httpsPort === null ? null : await startCertificates(config, store, logger);
@@ -125,7 +133,8 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
         heldVersion.set(worker, 0);
         send(worker, withChallenges);
       }
-      return void sources.synced.then(() => send(worker, routes()));
+      feed.follow(worker);
+      return void sources.synced.then(() => send(worker, feed.full(worker)));
     }
     if (isMessage<Extract<ToPrimary, { type: 'berth:challenges-held' }>>(message, 'berth:challenges-held')) {
       if (heldVersion.has(worker)) heldVersion.set(worker, Math.max(heldVersion.get(worker)!, message.version));
@@ -151,6 +160,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   cluster.on('exit', (worker, code, signal) => {
     listening.delete(worker);
     heldVersion.delete(worker);
+    feed.forget(worker);
     checkHeld();
     if (stopping) return;
     restarts++;

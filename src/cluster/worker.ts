@@ -11,6 +11,7 @@ import { RouteStore } from '../routes/store.js';
 import { SOURCE_ORDER } from '../sources/source.js';
 import { ChallengeCopy, WorkerCertificates } from './certificates.js';
 import { isMessage, type ToPrimary, type ToWorker } from './messages.js';
+import { applySpecsChanges } from './routes-feed.js';
 
 export function runWorker(config: Config, logger: Logger): void {
   const store = new RouteStore(SOURCE_ORDER);
@@ -59,6 +60,9 @@ export function runWorker(config: Config, logger: Logger): void {
       for (const [source, specs] of Object.entries(message.sources)) store.update(source, specs);
       routed = true;
       listenWhenReady();
+    } else if (isMessage<Extract<ToWorker, { type: 'berth:routes-changed' }>>(message, 'berth:routes-changed')) {
+      store.setHealth(message.health);
+      applySpecsChanges(store, message.changes);
     } else if (isMessage<Extract<ToWorker, { type: 'berth:certificates' }>>(message, 'berth:certificates')) {
       certificates?.replace(message);
       listenWhenReady();

@@ -11,6 +11,7 @@ import { BEHAVIOUR_KEYS, isBehaviourKey, readBehaviours } from '../behaviours/sp
 import { flattenKeys } from '../behaviours/flatten.js';
 import type { SourceName } from '../sources/source.js';
 import { HSTS_FORM, parseHsts } from '../routes/hsts.js';
+import { plainItem } from './plain-item.js';
 import type { Endpoint, Problem, Redirect, RouteSpec, RouteTls } from '../routes/types.js';
 import { BOOLEAN_WORDS, parseBooleanWord } from '../util/boolean.js';
 import { unbracketed } from '../util/ip.js';
@@ -103,6 +104,65 @@ export function parseRouteEntry(text: string, origin: string, source: SourceName
   const route = doc.contents === null ? undefined : readRoute(doc.contents, origin, at, problems, inlinePem, options, source);
   if (doc.contents === null) problems.push({ code: Codes.routesType, message: 'the entry is empty: it must be a mapping with "host" and "to" or "redirect"', line: 1, column: 1 });
   return problems.length > 0 || !route ? { specs: [], problems } : { specs: route.specs, problems };
+}
+
+/** One item of the `routes` list, read alone: what parseRoutesFile makes of it, or null when it has any problem. */
+export interface RoutesItem {
+  readonly host: string | null;
+  readonly path: string;
+  /** `host path`, what two routes of a file may not share. */
+  readonly key: string;
+  readonly specs: readonly RouteSpec[];
+  /** The line its text starts on, and the line of its first key, which its specs' origins name. */
+  readonly firstLine: number;
+  readonly line: number;
+  /** It named a file (a `ca`): read again with every version of the routes file. */
+  readonly readsFiles: boolean;
+}
+
+/**
+ * Reads one list item cut from a routes file (`  - host: ...` and the lines under it), starting
+ * at `firstLine`; positions and origins are the file's. Null when the item has any problem (or
+ * is not one item): the caller then reads the whole file, which names the problems.
+ */
+export function parseRoutesItem(text: string, firstLine: number, fileLabel: string, readFile: ReadFile, options: RoutesFileOptions): RoutesItem | null {
+  const lines = new LineCounter();
+  let item: Node | null = plainItem(text);
+  if (item) {
+    lines.addNewLine(0);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  } else {
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0 || !isSeq(doc.contents) || doc.contents.items.length !== 1) return null;
+    item = doc.contents.items[0] as Node;
+  }
+  const at = (node: Node | null | undefined) => {
+    const where = position(lines, node?.range?.[0]);
+    return { line: where.line + firstLine - 1, column: where.column };
+  };
+  const problems: Problem[] = [];
+  let readsFiles = false;
+  const reading: ReadFile = (path) => {
+    readsFiles = true;
+    return readFile(path);
+  };
+  const line = at(item).line;
+  const route = readRoute(item, `${fileLabel}:${line}`, at, problems, reading, options, SOURCE);
+  if (!route || problems.length > 0) return null;
+  return { ...route, key: `${route.host ?? '*'} ${route.path}`, firstLine, line, readsFiles };
+}
+
+/** The same item's text found starting at another line: its specs name the new position (origins and endpoint keys). */
+export function movedRoutesItem(item: RoutesItem, firstLine: number, fileLabel: string): RoutesItem {
+  if (item.firstLine === firstLine) return item;
+  const line = item.line + firstLine - item.firstLine;
+  const from = `${fileLabel}:${item.line}`;
+  const to = `${fileLabel}:${line}`;
+  const specs = item.specs.map((spec): RouteSpec => {
+    if (spec.redirect) return { ...spec, redirect: { ...spec.redirect, origin: to } };
+    return { ...spec, endpoint: { ...spec.endpoint, key: to + spec.endpoint.key.slice(from.length), origin: to } };
+  });
+  return { ...item, specs, firstLine, line };
 }
 
 function readRoute(

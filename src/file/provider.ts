@@ -10,7 +10,8 @@ import type { RouteStore } from '../routes/store.js';
 import type { Problem } from '../routes/types.js';
 import type { RouteSource, SourceMetric, SourceStatus } from '../sources/source.js';
 import { createCoalescer } from '../util/coalescer.js';
-import { parseRoutesFile, type RoutesFileOptions, SOURCE } from './parse.js';
+import { RoutesFileReader } from './incremental.js';
+import { type RoutesFileOptions, SOURCE } from './parse.js';
 
 const TRAILING_CHECK_MS = 100;
 
@@ -28,6 +29,8 @@ export class RoutesFileProvider implements RouteSource {
   private readonly updateListeners: Array<() => void> = [];
   private readonly path: string;
   private readonly reload;
+  /** Keeps each route item's reading, so one changed route re-reads one item. */
+  private readonly reader: RoutesFileReader;
   private watcher: FSWatcher | null = null;
   private lastText: string | null = null;
   private trailing: NodeJS.Timeout | null = null;
@@ -42,6 +45,7 @@ export class RoutesFileProvider implements RouteSource {
     private readonly options: RoutesFileOptions = { tlsDefault: false },
   ) {
     this.path = resolve(path);
+    this.reader = new RoutesFileReader(basename(this.path), (file) => readFileSync(resolve(dirname(this.path), file), 'utf8'), options);
     this.reload = createCoalescer(
       () => this.load(),
       (error) => this.logger.error({ code: Codes.routesFileRead, path: this.path, err: error }, 'reading the routes file failed'),
@@ -101,7 +105,7 @@ export class RoutesFileProvider implements RouteSource {
     }
     if (text === this.lastText) return;
     this.lastText = text;
-    const reading = parseRoutesFile(text, basename(this.path), (path) => readFileSync(resolve(dirname(this.path), path), 'utf8'), this.options);
+    const reading = this.reader.read(text);
     this.state = { ...this.state, loads: this.state.loads + 1, lastSyncAt: new Date().toISOString() };
     if (reading.problems.length > 0) {
       this.state = { ...this.state, state: 'invalid', problems: reading.problems };

@@ -1,7 +1,8 @@
 // Latest routes per source; a change rebuilds the table and swaps one reference.
-import { canonicalJson, digestOfLines } from '../util/digest.js';
+import { canonicalJson } from '../util/digest.js';
 import { NO_FAILURES, type HealthOverlay } from '../health/overlay.js';
-import { RouteTable, type Pool } from './table.js';
+import { comparePools, RouteTable, type Pool } from './table.js';
+import { sameData } from './same.js';
 import type { Endpoint, Problem, RouteSpec } from './types.js';
 
 export interface TableChange {
@@ -15,7 +16,6 @@ export interface TableChange {
 export class RouteStore {
   private table = RouteTable.empty();
   private readonly specs = new Map<string, readonly RouteSpec[]>();
-  private readonly fingerprints = new Map<string, string>();
   private readonly listeners: Array<(change: TableChange) => void> = [];
   private conflictList: readonly Problem[] = [];
   private health: HealthOverlay = NO_FAILURES;
@@ -46,14 +46,10 @@ export class RouteStore {
     return Object.fromEntries(this.health);
   }
 
-  /**
-   * Replaces one source's routes; returns the change, or null when nothing differs. A source that
-   * knows what changed gives its own `fingerprint` (a change counter): digesting ten thousand
-   * specs on every change would cost more than the change.
-   */
-  update(source: string, specs: readonly RouteSpec[], fingerprint: string = fingerprintOf(specs)): TableChange | null {
-    if (this.fingerprints.get(source) === fingerprint) return null;
-    this.fingerprints.set(source, fingerprint);
+  /** Replaces one source's routes; returns the change, or null when nothing differs. */
+  update(source: string, specs: readonly RouteSpec[]): TableChange | null {
+    const previous = this.specs.get(source);
+    if (previous !== undefined && sameSpecs(previous, specs)) return null;
     this.specs.set(source, specs);
     return this.rebuild();
   }
@@ -89,9 +85,34 @@ function sameFailures(a: HealthOverlay, b: HealthOverlay): boolean {
   return true;
 }
 
-/** A digest, not the text: a thousand routes' worth of fingerprint would outweigh the routes. */
-function fingerprintOf(specs: readonly RouteSpec[]): string {
-  return digestOfLines(specs.map((spec) => canonicalJson(spec)));
+/**
+ * The same routes in any order: what was compared before as a digest of every spec's canonical
+ * JSON. Position by position first (sources keep their order, and an unchanged spec is often the
+ * same object), then only the specs that differ in place are compared as sets: the rest are equal.
+ */
+function sameSpecs(before: readonly RouteSpec[], after: readonly RouteSpec[]): boolean {
+  if (before === after) return true;
+  if (before.length !== after.length) return false;
+  const moved: RouteSpec[] = [];
+  const into: RouteSpec[] = [];
+  for (let i = 0; i < before.length; i++) {
+    if (sameData(before[i], after[i])) continue;
+    moved.push(before[i]!);
+    into.push(after[i]!);
+  }
+  if (moved.length === 0) return true;
+  const counts = new Map<string, number>();
+  for (const spec of moved) {
+    const text = canonicalJson(spec);
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+  }
+  for (const spec of into) {
+    const text = canonicalJson(spec);
+    const left = counts.get(text);
+    if (!left) return false;
+    counts.set(text, left - 1);
+  }
+  return true;
 }
 
 /** Every field, not a list of them: a field added to Endpoint can never be missed. */
@@ -99,12 +120,37 @@ function endpointFingerprint(endpoint: Endpoint): string {
   return canonicalJson(endpoint);
 }
 
+/**
+ * Both lists are in comparePools order (every table's are), so one walk through both pairs them
+ * without a map; a pool the build kept is the same object and is not compared.
+ */
 function diffPools(before: readonly Pool[], after: readonly Pool[]): Pick<TableChange, 'added' | 'removed' | 'changed'> {
-  const old = new Map(before.map((pool) => [pool.key, pool]));
-  const now = new Map(after.map((pool) => [pool.key, pool]));
-  const added = [...now.keys()].filter((key) => !old.has(key));
-  const removed = [...old.keys()].filter((key) => !now.has(key));
-  const changed = [...now.keys()].filter((key) => old.has(key) && !samePool(old.get(key)!, now.get(key)!));
+  const added: string[] = [];
+  const removed: string[] = [];
+  const changed: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    const was = before[i];
+    const now = after[j];
+    if (was === now) {
+      i++;
+      j++;
+      continue;
+    }
+    const order = was === undefined ? 1 : now === undefined ? -1 : comparePools(was, now);
+    if (order < 0) {
+      removed.push(was!.key);
+      i++;
+    } else if (order > 0) {
+      added.push(now!.key);
+      j++;
+    } else {
+      if (!samePool(was!, now!)) changed.push(now!.key);
+      i++;
+      j++;
+    }
+  }
   return { added, removed, changed };
 }
 

@@ -195,7 +195,7 @@ export class StoreProvider implements RouteSource {
     const version = this.entries.routesVersion;
     if (version !== this.published) {
       this.published = version;
-      this.options.store.update(this.name, this.entries.specs, `${this.name} routes ${version}`);
+      this.options.store.update(this.name, this.entries.specs);
     }
     this.logConflicts();
     this.told();

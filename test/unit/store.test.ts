@@ -46,6 +46,32 @@ describe('RouteStore.update', () => {
     assert.equal(store.current, current);
   });
 
+  it('keeps every pool whose specs did not change as the same object, and reports only the changed one', () => {
+    const store = new RouteStore(['file', 'docker']);
+    const specs = Array.from({ length: 50 }, (_, i) => spec(`h${i}.test`, '/', `e${i}`));
+    store.update('docker', specs);
+    const before = store.current;
+    const change = store.update('docker', specs.map((one, i) => (i === 7 ? spec('h7.test', '/', 'e7', 'docker', { port: 81 }) : { ...one })));
+    assert.deepEqual(change?.changed, [poolKey('h7.test', '/')]);
+    for (const pool of store.current.pools) {
+      if (pool.host === 'h7.test') assert.notEqual(pool, before.match('h7.test', '/'));
+      else assert.equal(pool, before.match(pool.host!, '/'));
+    }
+    assert.equal(store.current.match('h7.test', '/')?.endpoints[0]?.port, 81);
+  });
+
+  it('sees a change when specs trade places within one host and path, where the first one given decides', () => {
+    const store = new RouteStore(['file', 'docker']);
+    const plain = spec('a.test', '/', 'a');
+    const https = { ...spec('a.test', '/', 'b'), tls: { redirect: true, hsts: 'max-age=60', explicit: true } };
+    const other = { ...spec('a.test', '/', 'c'), tls: { redirect: true, hsts: 'max-age=120', explicit: true } };
+    store.update('docker', [plain, https, other]);
+    assert.equal(store.current.match('a.test', '/')?.tls?.hsts, 'max-age=60');
+    // The same set in another order is no change: the table stays as it was.
+    assert.equal(store.update('docker', [plain, other, https]), null);
+    assert.equal(store.current.match('a.test', '/')?.tls?.hsts, 'max-age=60');
+  });
+
   it('returns null for an empty first update and keeps the empty table', () => {
     const store = new RouteStore(['file', 'docker']);
     const current = store.current;
