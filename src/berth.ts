@@ -8,7 +8,6 @@ import { createAccessLog } from './proxy/access-log.js';
 import { combineObservers, type ProxyObserver } from './proxy/observer.js';
 import { createProxyServer, type HttpsCertificates, type ProxyServer } from './proxy/server.js';
 import type { RouteStore } from './routes/store.js';
-import { startCertificates } from './certs/start.js';
 import type { ChallengeAnswers } from './certs/types.js';
 import { createSources } from './sources/create.js';
 
@@ -22,7 +21,7 @@ export interface Berth {
 }
 
 export async function startBerth(config: Config, logger: Logger): Promise<Berth> {
-  const sources = createSources(config, logger);
+  const sources = await createSources(config, logger);
   const { store } = sources;
   let ready = false;
   void sources.synced.then(() => {
@@ -30,7 +29,8 @@ export async function startBerth(config: Config, logger: Logger): Promise<Berth>
     logger.info('first sync of every source done; ready');
   });
 
-  const tls = config.httpsPort === null ? null : await startCertificates(config, store, logger);
+  // Loaded only with HTTPS on: acme-client and the X.509 library cost start-up time.
+  const tls = config.httpsPort === null ? null : await (await import('./certs/start.js')).startCertificates(config, store, logger);
   const metrics = createMetrics(store, sources.list, tls ? () => tls.certificates.statuses(store) : null);
   const proxy = createProxy(config, store, logger, metrics.observer, tls);
   const admin = createAdminServer({

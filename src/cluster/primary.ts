@@ -7,7 +7,6 @@ import { createClusterMetrics } from '../admin/metrics.js';
 import { createAdminServer } from '../admin/server.js';
 import type { Config } from '../config/settings.js';
 import { adminTarget, type Berth } from '../berth.js';
-import { startCertificates } from '../certs/start.js';
 import { BerthError, Codes, type Code } from '../errors.js';
 import { listen } from '../listen.js';
 import { createSources } from '../sources/create.js';
@@ -23,7 +22,7 @@ export interface WorkersStatus {
 }
 
 export async function startPrimary(config: Config, logger: Logger): Promise<Berth> {
-  const sources = createSources(config, logger);
+  const sources = await createSources(config, logger);
   const { store } = sources;
   const listening = new Set<Worker>();
   const restartDelay = createBackoff(100, 5_000);
@@ -58,7 +57,8 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   });
 
   // Certificates and challenges live here; the workers get copies.
-  const tls = config.httpsPort === null ? null : await startCertificates(config, store, logger);
+  // Loaded only with HTTPS on: acme-client and the X.509 library cost start-up time.
+  const tls = config.httpsPort === null ? null : await (await import('../certs/start.js')).startCertificates(config, store, logger);
   const certificates = (): ToWorker | null => {
     if (!tls) return null;
     const { defaultEntry, entries } = tls.certificates.inForce;

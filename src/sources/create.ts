@@ -3,14 +3,13 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
-import { createDockerClient } from '../docker/client.js';
+import type { DockerClient } from '../docker/client.js';
 import { DockerProvider } from '../docker/provider.js';
 import { RoutesFileProvider } from '../file/provider.js';
 import { SwarmProvider } from '../swarm/provider.js';
 import { HealthChecker } from '../health/checker.js';
 import { RouteStore } from '../routes/store.js';
 import { createEtcdSource } from '../stores/etcd/provider.js';
-import { createRedisSource } from '../stores/redis/provider.js';
 import { SOURCE_ORDER, type RouteSource } from './source.js';
 
 export interface Sources {
@@ -32,16 +31,24 @@ export function createStore(logger: Logger): RouteStore {
   return store;
 }
 
-export function createSources(config: Config, logger: Logger): Sources {
+/** Packages a source needs (dockerode, the Redis client) load only when it is configured: start-up time. */
+export async function createSources(config: Config, logger: Logger): Promise<Sources> {
   if (config.routesFile !== null && !existsSync(dirname(resolve(config.routesFile)))) {
     throw new Error(`the folder of --routes-file ${config.routesFile} does not exist`);
   }
   const store = createStore(logger);
   const configured: RouteSource[] = [];
-  const swarm = config.docker && config.swarm !== 'off' ? swarmProvider(config, store, logger) : null;
-  if (config.docker) configured.push(dockerProvider(config, store, logger, swarm));
-  if (swarm) configured.push(swarm);
-  if (config.redis !== null) configured.push(createRedisSource({ url: config.redis.url, shown: config.redis.shown, store, logger: logger.child({ component: 'redis' }) }));
+  if (config.docker) {
+    const { createDockerClient } = await import('../docker/client.js');
+    const client = createDockerClient(config.dockerHost.address);
+    const swarm = config.swarm !== 'off' ? swarmProvider(config, client, store, logger) : null;
+    configured.push(dockerProvider(config, client, store, logger, swarm));
+    if (swarm) configured.push(swarm);
+  }
+  if (config.redis !== null) {
+    const { createRedisSource } = await import('../stores/redis/provider.js');
+    configured.push(createRedisSource({ url: config.redis.url, shown: config.redis.shown, store, logger: logger.child({ component: 'redis' }) }));
+  }
   if (config.etcd !== null) configured.push(createEtcdSource({ config, store, logger: logger.child({ component: 'etcd' }) }));
   if (config.routesFile !== null) configured.push(new RoutesFileProvider(config.routesFile, store, logger.child({ component: 'routes-file' }), { tlsDefault: config.tlsDefault }));
   const list = [...configured].sort((a, b) => SOURCE_ORDER.indexOf(a.name) - SOURCE_ORDER.indexOf(b.name));
@@ -63,10 +70,10 @@ export function createSources(config: Config, logger: Logger): Sources {
   };
 }
 
-function dockerProvider(config: Config, store: RouteStore, logger: Logger, swarm: SwarmProvider | null): DockerProvider {
+function dockerProvider(config: Config, client: DockerClient, store: RouteStore, logger: Logger, swarm: SwarmProvider | null): DockerProvider {
   return new DockerProvider({
     swarmActive: () => swarm?.active === true,
-    client: createDockerClient(config.dockerHost.address),
+    client,
     address: config.dockerHost.url,
     routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network, tlsDefault: config.tlsDefault, compat: config.compat },
     constraints: config.constraint,
@@ -78,9 +85,9 @@ function dockerProvider(config: Config, store: RouteStore, logger: Logger, swarm
   });
 }
 
-function swarmProvider(config: Config, store: RouteStore, logger: Logger): SwarmProvider {
+function swarmProvider(config: Config, client: DockerClient, store: RouteStore, logger: Logger): SwarmProvider {
   return new SwarmProvider({
-    client: createDockerClient(config.dockerHost.address),
+    client,
     address: config.dockerHost.url,
     mode: config.swarm === 'on' ? 'on' : 'auto',
     routing: { labelPrefix: config.labelPrefix, domain: config.domain, exposedByDefault: config.exposedByDefault, network: config.network, tlsDefault: config.tlsDefault, compat: config.compat },

@@ -37,10 +37,10 @@ describe('swarm settings', () => {
     assert.match((result as Extract<ConfigResult, { kind: 'invalid' }>).problems.join('\n'), /--swarm.*"sometimes" is not auto, true or false/);
   });
 
-  it('lists the swarm source after the Docker source, and none with --swarm=false or --no-docker', () => {
+  it('lists the swarm source after the Docker source, and none with --swarm=false or --no-docker', async () => {
     const logger = pino({ level: 'silent' });
-    assert.deepEqual(createSources(config([]), logger).list.map((source) => source.name), ['docker', 'swarm']);
-    assert.deepEqual(createSources(config(['--swarm=false']), logger).list.map((source) => source.name), ['docker']);
-    assert.deepEqual(createSources(config(['--no-docker', '--routes-file', '/tmp/berth-routes.yml']), logger).list.map((source) => source.name), ['file']);
+    assert.deepEqual((await createSources(config([]), logger)).list.map((source) => source.name), ['docker', 'swarm']);
+    assert.deepEqual((await createSources(config(['--swarm=false']), logger)).list.map((source) => source.name), ['docker']);
+    assert.deepEqual((await createSources(config(['--no-docker', '--routes-file', '/tmp/berth-routes.yml']), logger)).list.map((source) => source.name), ['file']);
   });
 });
