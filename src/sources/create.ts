@@ -22,10 +22,18 @@ export interface Sources {
   stop(): Promise<void>;
 }
 
+/** Routes named in one log line; beyond them only the count (ten thousand keys make a 200 KB line). */
+const LOGGED_ROUTES = 20;
+
+function logged(what: 'added' | 'removed' | 'changed', keys: readonly string[]): Record<string, unknown> {
+  if (keys.length <= LOGGED_ROUTES) return { [what]: keys };
+  return { [what]: keys.slice(0, LOGGED_ROUTES), [`${what}Count`]: keys.length };
+}
+
 export function createStore(logger: Logger): RouteStore {
   const store = new RouteStore(SOURCE_ORDER);
   store.onChange((change) => {
-    logger.info({ version: change.version, added: change.added, removed: change.removed, changed: change.changed }, 'route table changed');
+    logger.info({ version: change.version, ...logged('added', change.added), ...logged('removed', change.removed), ...logged('changed', change.changed) }, 'route table changed');
     for (const conflict of change.conflicts) logger.warn({ code: conflict.code }, conflict.message);
   });
   return store;
