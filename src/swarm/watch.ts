@@ -187,8 +187,9 @@ export class SwarmWatch {
     this.current.connected = false;
     this.settleFirst();
     if (!this.down) {
-      // The Docker source says the same at length; once per outage is enough here.
-      this.options.logger.error({ code: failure.code, address: this.options.address }, `${failure.message}; serving the last good swarm routes and retrying`);
+      // The Docker source, always beside this one on the same engine, logs the outage: a second
+      // error line for the same cause would only be noise. The status still shows it.
+      this.options.logger.debug({ code: failure.code, address: this.options.address }, `${failure.message}; serving the last good swarm routes and retrying`);
       this.down = true;
     }
   }

@@ -126,7 +126,8 @@ describe('health checks from container labels', () => {
     const good = await runHttpd({ image, body: 'good', files: { healthz: 'ok' }, labels });
     const bad = await runHttpd({ image, body: 'bad', labels });
     const reason = async () => (await berth.endpointsOf(host)).find((endpoint) => endpoint.container === bad.name)?.notReadyReason ?? null;
-    await waitFor(async () => (await reason()) === 'health check failing: status 404', { what: 'the container without /healthz leaving its pool', timeoutMs: 10_000, intervalMs: 50 });
+    let seen: string | null = null;
+    await waitFor(async () => (seen = await reason()) === 'health check failing: status 404', { what: () => `the container without /healthz leaving its pool (last reason: ${seen})`, timeoutMs: 10_000, intervalMs: 50 });
     assert.equal((await berth.endpointsOf(host)).find((endpoint) => endpoint.container === good.name)?.ready, true);
     assert.deepEqual([...(await servedBy(berth, 8, host))], ['good']);
     await docker('exec', bad.name, 'sh', '-c', 'printf ok > /www/healthz');

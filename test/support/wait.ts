@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WaitOptions {
-  /** Says what is awaited, for the timeout message ("httpd answering at 172.17.0.2"). */
-  what: string;
+  /** Says what is awaited, for the timeout message ("httpd answering at 172.17.0.2"); a function can tell what it saw last. */
+  what: string | (() => string);
   timeoutMs?: number;
   intervalMs?: number;
 }
@@ -23,7 +23,7 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const cause = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${cause}`);
     }
     await sleep(intervalMs);
   }
