@@ -1,6 +1,6 @@
 // Request and response headers across the proxy hop. Pure functions of plain header maps.
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { nextRequestId } from '../util/request-id.js';
 
 // Hop-by-hop: meaningful for one connection only (RFC 9110 7.6.1).
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
@@ -43,7 +43,7 @@ export function upstreamRequestHeaders(
   headers: IncomingHttpHeaders,
   client: ClientFacts,
   policy: HeaderPolicy = DEFAULT_POLICY,
-  newId: () => string = randomUUID,
+  newId: () => string = nextRequestId,
 ): IncomingHttpHeaders {
   // Copy what passes rather than copy-then-delete: deleting makes every later lookup slower.
   const named = connectionNamed(headers['connection']);

@@ -1,5 +1,4 @@
 // The proxy listener: for each request, read the current table once, decide, forward.
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import type { Pool } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
 import { canonicalJson } from '../util/digest.js';
 import { bracketed, plainAddress } from '../util/ip.js';
+import { nextRequestId } from '../util/request-id.js';
 import { answerChallenge } from './challenge.js';
 import { askForwardAuth, closeForwardAuthAgents, type ForwardAuthRequest } from './forward-auth.js';
 import { createForwarder } from './forwarder.js';
@@ -145,7 +145,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       decision,
       framing,
       // A retry must carry the same request id as the first attempt.
-      newId: () => (generatedId ??= randomUUID()),
+      newId: () => (generatedId ??= nextRequestId()),
       exchange,
       edits,
       maxBodyBytes,
@@ -215,7 +215,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       // A tunnel counts for least-conn as long as it is open.
       socket.once('close', pool.acquire(endpoint));
       if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
-      req.headers = applyEdits(headersFor(req, endpoint, pool, true, randomUUID), edits);
+      req.headers = applyEdits(headersFor(req, endpoint, pool, true, nextRequestId), edits);
       forwarder.ws(req, socket, head, endpoint, upstreamPath(endpoint, decision.target, pool), (error) => {
         const failure = classifyUpstreamError(error);
         observer?.upstreamError(failure.code);
