@@ -35,6 +35,7 @@ try {
   ];
   const costs = new Map<string, number[]>();
   const rates = new Map<string, number[]>();
+  const busy = new Map<string, number[]>();
   for (const peer of peers) await runWrk({ port: peer.port, host: APP_HOST, connections: 64, seconds: 2, newConnections });
   for (let round = 0; round < rounds; round++) {
     for (const peer of peers) {
@@ -43,11 +44,12 @@ try {
       const after = (await cpuMsOfTree(peer.pid!)) ?? 0;
       costs.set(peer.name, [...(costs.get(peer.name) ?? []), ((after - before) * 1000) / result.requests]);
       rates.set(peer.name, [...(rates.get(peer.name) ?? []), result.requestsPerSecond]);
+      busy.set(peer.name, [...(busy.get(peer.name) ?? []), (after - before) / (seconds * 10)]);
     }
   }
   for (const peer of [...peers, origin]) await peer.stop();
   console.log(`${rounds} round(s) of ${seconds} s, ${newConnections ? 'a new connection per request' : 'keep-alive'}, 64 connections; load average ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}\n`);
-  console.log(markdownTable(['peer', 'CPU per request', 'req/s'], peers.map((peer) => [peer.name, `${median(costs.get(peer.name)!).toFixed(1)} us`, median(rates.get(peer.name)!).toFixed(0)])));
+  console.log(markdownTable(['peer', 'CPU per request', 'req/s', 'CPU busy'], peers.map((peer) => [peer.name, `${median(costs.get(peer.name)!).toFixed(1)} us`, median(rates.get(peer.name)!).toFixed(0), `${median(busy.get(peer.name)!).toFixed(0)}%`])));
 } finally {
   await cleanupAll();
   await rm(dir, { recursive: true, force: true });
