@@ -184,7 +184,8 @@ function onResponse(this: http.ClientRequest, answer: http.IncomingMessage): voi
     return attempt.fail(error as Error);
   }
   if (!encoding) return void answer.pipe(res);
-  const zip = compressor(encoding);
+  const length = answer.headers['content-length'];
+  const zip = compressor(encoding, length === undefined ? null : Number(length));
   zip.on('error', () => res.destroy());
   answer.pipe(zip).pipe(res);
 }
