@@ -60,11 +60,11 @@ export const startCaddyHttps: HttpsStarter = async (setup) => {
 export const startBerthHttps: HttpsStarter = (setup) => startBerthHttpsWith(setup, 1);
 
 /** The same with `--workers 2` (or another count), named `berth --workers N`. */
-export const berthHttpsWorkers = (workers: number): HttpsStarter => (setup) => startBerthHttpsWith(setup, workers);
+export const berthHttpsWorkers = (workers: number, nodeOptions: readonly string[] = []): HttpsStarter => (setup) => startBerthHttpsWith(setup, workers, nodeOptions);
 
 export const berthHttpsName = (workers: number) => (workers > 1 ? `berth --workers ${workers}` : 'berth');
 
-async function startBerthHttpsWith(setup: HttpsPeerSetup, workers: number): Promise<Peer> {
+async function startBerthHttpsWith(setup: HttpsPeerSetup, workers: number, nodeOptions: readonly string[] = []): Promise<Peer> {
   const own = await mkdtemp(join(setup.dir, 'berth-https-'));
   const certs = join(own, 'certs');
   await mkdir(certs);
@@ -79,7 +79,7 @@ async function startBerthHttpsWith(setup: HttpsPeerSetup, workers: number): Prom
   const berth = await launchBerth({
     args: ['--no-docker', '--routes-file', routes, '--https-port', String(httpsPort), '--certs-dir', certs, '--acme-storage', join(own, 'storage'), '--access-log=false', '--workers', String(workers)],
     logFile: join(own, 'berth.log'),
-    nodeOptions: [`--openssl-config=${openssl}`],
+    nodeOptions: [`--openssl-config=${openssl}`, ...nodeOptions],
   });
   return serving(berthHttpsName(workers), httpsPort, { pid: berth.pid, stop: () => berth.stop() }, setup);
 }
