@@ -74,7 +74,8 @@ export const behaviours: Benchmark = {
         }),
       ),
     );
-    const guarded = rps(cases[2]!.name) / plain;
-    return [{ target: 'auth + headers on a route >= 0.9x a plain route', measured: `${ratio(guarded)} (with brotli: ${ratio(rps(cases[1]!.name) / plain)})`, met: guarded >= 0.9 }];
+    const compressed = rps(cases[1]!.name) / plain;
+    const uncompressed = rps(cases[2]!.name) / plain;
+    return [{ target: 'a route with auth + headers + compression >= 0.9x a plain route', measured: `${ratio(compressed)} (auth + headers, no compression asked: ${ratio(uncompressed)})`, met: compressed >= 0.9 }];
   },
 };

@@ -6,7 +6,7 @@
 // is configured not to resume sessions, and that is checked: a new connection is a full handshake.
 // wrk speaks HTTP/1.1 only and sends no ALPN, so this is HTTP/1.1 over TLS 1.3 for every peer.
 import type { Benchmark, BenchContext, TargetResult } from './benchmark.js';
-import { startBerthHttps, startCaddyHttps, startHaproxyHttps, startNginxHttps, startTlsCeiling, type HttpsStarter } from './peers/https.js';
+import { berthHttpsName, berthHttpsWorkers, startBerthHttps, startCaddyHttps, startHaproxyHttps, startNginxHttps, startTlsCeiling, type HttpsStarter } from './peers/https.js';
 import { ensurePeerPrograms } from './peers/install.js';
 import { startOrigin } from './peers/origin.js';
 import type { Peer } from './peers/peer.js';
@@ -14,7 +14,9 @@ import { markdownTable, ms, ratio } from './table.js';
 import { CONNECTIONS, measureAll, VARIANTS } from './throughput.js';
 import { makeBenchCertificate, TLS_APP_HOST, tlsFacts, TLS_URL_HOST, type TlsFacts } from './tls.js';
 
-const PEERS: readonly HttpsStarter[] = [startTlsCeiling, startNginxHttps, startHaproxyHttps, startCaddyHttps, startBerthHttps];
+const PEERS: readonly HttpsStarter[] = [startTlsCeiling, startNginxHttps, startHaproxyHttps, startCaddyHttps, startBerthHttps, berthHttpsWorkers(2)];
+// Caddy and nginx use every core: the targets compare berth on two workers.
+const BERTH_2 = berthHttpsName(2);
 
 export const httpsBench: Benchmark = {
   name: 'https',
@@ -64,12 +66,12 @@ export const httpsBench: Benchmark = {
       );
     }
 
-    const versus = (newConnections: boolean) => measured('berth', newConnections).rps / measured('Caddy', newConnections).rps;
+    const versus = (newConnections: boolean) => measured(BERTH_2, newConnections).rps / measured('Caddy', newConnections).rps;
     const failures = peers.reduce((sum, peer) => sum + measured(peer.name, false).failures + measured(peer.name, true).failures, 0);
-    const berthFailures = measured('berth', false).failures + measured('berth', true).failures;
+    const berthFailures = [berthHttpsName(1), BERTH_2].reduce((sum, name) => sum + measured(name, false).failures + measured(name, true).failures, 0);
     return [
-      { target: 'berth HTTPS keep-alive >= 1.0x Caddy', measured: `${ratio(versus(false))} keep-alive`, met: versus(false) >= 1.0 },
-      { target: 'berth HTTPS new connections (full handshakes) >= 1.0x Caddy', measured: `${ratio(versus(true))} new connections`, met: versus(true) >= 1.0 },
+      { target: 'berth --workers 2 HTTPS keep-alive >= 1.0x Caddy (same certificate)', measured: `${ratio(versus(false))} keep-alive`, met: versus(false) >= 1.0 },
+      { target: 'berth --workers 2 new TLS connections per second (full handshakes) >= 1.0x Caddy', measured: `${ratio(versus(true))} new connections`, met: versus(true) >= 1.0 },
       { target: '0 failed HTTPS requests through berth', measured: `${berthFailures} (all peers: ${failures})`, met: berthFailures === 0 },
     ];
   },

@@ -10,6 +10,7 @@ import { churn } from './churn.js';
 import { cleanupAll, cleanUpOnSignals, onCleanup } from './cleanup.js';
 import { convergence } from './convergence.js';
 import { httpsBench } from './https.js';
+import { http2Bench } from './http2.js';
 import { lookup } from './lookup.js';
 import { rolling } from './rolling.js';
 import { rebuild } from './rebuild.js';
@@ -20,7 +21,7 @@ import { swarm } from './swarm.js';
 import { markdownTable } from './table.js';
 import { throughput } from './throughput.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, convergence, routesFile, churn, rolling, scale, lookup, rebuild, stores, swarm];
+const BENCHMARKS: readonly Benchmark[] = [throughput, behaviours, httpsBench, http2Bench, convergence, routesFile, churn, rolling, scale, lookup, rebuild, stores, swarm];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -1,11 +1,16 @@
-// The smallest host-routing proxy on http-proxy-3, what a naive Node router does: one Map lookup,
-// then proxy.web. With WORKERS > 1, node:cluster runs that many copies (the usual way to scale Node).
-// Run as a program: PORT, ORIGIN_PORT and WORKERS come from the environment.
+// The smallest host-routing proxy on http-proxy 1.18 (LIBRARY=http-proxy, what a user of the named
+// library writes first) or on http-proxy-3 (the default), what a naive Node router does: one Map
+// lookup, then proxy.web, with a keep-alive agent. With WORKERS > 1, node:cluster runs that many
+// copies (the usual way to scale Node). Run as a program: PORT, ORIGIN_PORT, WORKERS and LIBRARY
+// come from the environment.
 import cluster from 'node:cluster';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { createProxyServer } from 'http-proxy-3';
 
 const workers = Number(process.env['WORKERS'] ?? 1);
+// http-proxy 1.18 has no types of its own; its createProxyServer has the same shape as http-proxy-3's.
+const create: typeof createProxyServer = process.env['LIBRARY'] === 'http-proxy' ? (createRequire(import.meta.url)('http-proxy') as { createProxyServer: typeof createProxyServer }).createProxyServer : createProxyServer;
 
 if (workers > 1 && cluster.isPrimary) {
   for (let i = 0; i < workers; i++) cluster.fork();
@@ -17,7 +22,7 @@ if (workers > 1 && cluster.isPrimary) {
   // A clean exit, so that node --cpu-prof writes its profile.
   process.on('SIGTERM', () => process.exit(0));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const proxy = createProxyServer({ agent, xfwd: true });
+  const proxy = create({ agent, xfwd: true });
   proxy.on('error', (_error, _req, res) => {
     if (res instanceof http.ServerResponse && !res.headersSent) res.writeHead(502);
     res.end('bad gateway');

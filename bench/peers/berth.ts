@@ -26,5 +26,5 @@ export async function startBerthPeer(setup: PeerSetup, variant: BerthVariant): P
     logFile: join(setup.dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.log`),
     ...(variant.nodeOptions ? { nodeOptions: variant.nodeOptions } : {}),
   });
-  return servingPeer(name, berth.proxyPort, { stop: () => berth.stop() });
+  return servingPeer(name, berth.proxyPort, { pid: berth.pid, stop: () => berth.stop() });
 }

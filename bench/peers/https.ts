@@ -57,7 +57,14 @@ export const startCaddyHttps: HttpsStarter = async (setup) => {
  * session tickets; Node reads OpenSSL's configuration (the `nodejs_conf` section), where
  * NumTickets = 0 stops TLS 1.3 tickets and -SessionTicket TLS 1.2 ones, as the peers' settings do.
  */
-export const startBerthHttps: HttpsStarter = async (setup) => {
+export const startBerthHttps: HttpsStarter = (setup) => startBerthHttpsWith(setup, 1);
+
+/** The same with `--workers 2` (or another count), named `berth --workers N`. */
+export const berthHttpsWorkers = (workers: number, nodeOptions: readonly string[] = []): HttpsStarter => (setup) => startBerthHttpsWith(setup, workers, nodeOptions);
+
+export const berthHttpsName = (workers: number) => (workers > 1 ? `berth --workers ${workers}` : 'berth');
+
+async function startBerthHttpsWith(setup: HttpsPeerSetup, workers: number, nodeOptions: readonly string[] = []): Promise<Peer> {
   const own = await mkdtemp(join(setup.dir, 'berth-https-'));
   const certs = join(own, 'certs');
   await mkdir(certs);
@@ -70,9 +77,9 @@ export const startBerthHttps: HttpsStarter = async (setup) => {
   await writeFile(openssl, ['nodejs_conf = nodejs_init', '[nodejs_init]', 'ssl_conf = ssl_sect', '[ssl_sect]', 'system_default = no_resumption', '[no_resumption]', 'NumTickets = 0', 'Options = -SessionTicket', ''].join('\n'));
   const httpsPort = await freePort();
   const berth = await launchBerth({
-    args: ['--no-docker', '--routes-file', routes, '--https-port', String(httpsPort), '--certs-dir', certs, '--acme-storage', join(own, 'storage'), '--access-log=false'],
+    args: ['--no-docker', '--routes-file', routes, '--https-port', String(httpsPort), '--certs-dir', certs, '--acme-storage', join(own, 'storage'), '--access-log=false', '--workers', String(workers)],
     logFile: join(own, 'berth.log'),
-    nodeOptions: [`--openssl-config=${openssl}`],
+    nodeOptions: [`--openssl-config=${openssl}`, ...nodeOptions],
   });
-  return serving('berth', httpsPort, { stop: () => berth.stop() }, setup);
-};
+  return serving(berthHttpsName(workers), httpsPort, { pid: berth.pid, stop: () => berth.stop() }, setup);
+}

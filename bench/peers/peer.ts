@@ -8,6 +8,8 @@ export const APP_HOST = 'app.test';
 export interface Peer {
   readonly name: string;
   readonly port: number;
+  /** The process that serves (the primary, for cluster peers), when the bench started one. */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export interface PeerSetup {
 
 /** A started process: a child, or berth behind its launcher. */
 interface Started {
+  readonly pid?: number;
   stop(): Promise<void>;
   readonly exited?: Promise<unknown>;
   output?(): string;
@@ -33,7 +36,7 @@ export async function servingPeer(name: string, port: number, child: Started, st
   void child.exited?.then(() => (exited = true));
   const deadline = performance.now() + timeoutMs;
   while (!exited && performance.now() < deadline) {
-    if ((await status(port)) === 200) return { name, port, stop: () => child.stop() };
+    if ((await status(port)) === 200) return { name, port, ...(child.pid === undefined ? {} : { pid: child.pid }), stop: () => child.stop() };
     await sleep(50);
   }
   await child.stop();

@@ -45,6 +45,15 @@ export function createWorkerMetrics(): ProxyObserver {
 }
 
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+// Counter slots after the status classes: a status outside them, and a client that left first.
+const OTHER = STATUS_CLASSES.length;
+const ABORTED = STATUS_CLASSES.length + 1;
+
+interface HostMetrics {
+  readonly duration: Histogram.Internal<'host'>;
+  /** By status class index, then OTHER and ABORTED. */
+  readonly counters: Counter.Internal[];
+}
 
 function trafficMetrics(registry: Registry): ProxyObserver {
   const registers = [registry];
@@ -60,21 +69,31 @@ function trafficMetrics(registry: Registry): ProxyObserver {
   const retries = new Counter({ name: 'berth_retries_total', help: 'Requests replayed on another endpoint', registers });
   const connections = new Gauge({ name: 'berth_active_connections', help: 'Open client connections', registers });
   const websockets = new Gauge({ name: 'berth_active_websockets', help: 'Established WebSockets', registers });
-  // Label lookups hash their labels on every call: keep one child per label set instead.
-  const counted = new Map<string, Counter.Internal>();
-  const timed = new Map<string, Histogram.Internal<'host'>>();
+  // Label lookups hash their labels on every call: each route host keeps its children, found by
+  // one Map lookup on the host, the counter then by the status class's index.
+  const byHost = new Map<string, HostMetrics>();
+  const hostMetrics = (host: string): HostMetrics => {
+    let found = byHost.get(host);
+    if (!found) byHost.set(host, (found = { duration: duration.labels({ host }), counters: [] }));
+    return found;
+  };
+  const counterOf = (metrics: HostMetrics, host: string, index: number): Counter.Internal => {
+    let counter = metrics.counters[index];
+    if (!counter) {
+      // A client that left before the end got no answer worth a status class.
+      const statusClass = index === ABORTED ? 'aborted' : (STATUS_CLASSES[index] ?? 'other');
+      metrics.counters[index] = counter = requests.labels({ host, status_class: statusClass });
+    }
+    return counter;
+  };
   return {
     request(record) {
       const host = record.routeHost ?? 'none';
-      // A client that left before the end got no answer worth a status class.
-      const statusClass = record.aborted ? 'aborted' : (STATUS_CLASSES[Math.floor(record.status / 100)] ?? 'other');
-      const key = `${host} ${statusClass}`;
-      let counter = counted.get(key);
-      if (!counter) counted.set(key, (counter = requests.labels({ host, status_class: statusClass })));
-      counter.inc();
-      let histogram = timed.get(host);
-      if (!histogram) timed.set(host, (histogram = duration.labels({ host })));
-      histogram.observe(record.durationMs / 1000);
+      const metrics = hostMetrics(host);
+      const classIndex = Math.floor(record.status / 100);
+      const index = record.aborted ? ABORTED : classIndex >= 0 && classIndex < STATUS_CLASSES.length ? classIndex : OTHER;
+      counterOf(metrics, host, index).inc();
+      metrics.duration.observe(record.durationMs / 1000);
     },
     upstreamError: (code) => upstreamErrors.inc({ code }),
     retry: () => retries.inc(),

@@ -7,7 +7,8 @@ import { ProxyServer } from 'http-proxy-3';
 import type { Endpoint } from '../routes/types.js';
 import { bracketed } from '../util/ip.js';
 import { upstreamTlsOptions } from './upstream-tls.js';
-import { applyDeadlines, sendUpstream, type Deadlines, type UpstreamHead } from './upstream.js';
+import { createAgents, type Deadlines } from './upstream-agents.js';
+import { applyDeadlines, sendUpstream, type UpstreamHead } from './upstream.js';
 
 export type ForwardError = (error: Error) => void;
 
@@ -28,11 +29,8 @@ export interface ForwarderOptions {
 }
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const agents = {
-    http: new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
-    https: new https.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
-  };
   const deadlines: Deadlines = { connectMs: options.connectTimeoutMs, idleMs: options.upstreamTimeoutMs };
+  const agents = createAgents(deadlines);
   // toProxy: the path is taken as given, never re-parsed with WHATWG URL (which reads `\` as `/`).
   const proxy = new ProxyServer({ xfwd: false, changeOrigin: false, prependPath: false, toProxy: true, secure: false });
   const wsTargets = new WeakMap<Endpoint, URL>();
@@ -72,7 +70,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   return {
     web(req, res, endpoint, head, onError) {
-      sendUpstream(req, res, endpoint, head, { agents, deadlines, tls: endpoint.scheme === 'https' ? upstreamTlsOptions(endpoint) : {} }, onError);
+      sendUpstream(req, res, endpoint, head, { agents, tls: endpoint.scheme === 'https' ? upstreamTlsOptions(endpoint) : {} }, onError);
     },
     ws(req, socket, head, endpoint, path, onError) {
       wsPaths.set(req, path);

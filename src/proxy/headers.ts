@@ -1,6 +1,6 @@
 // Request and response headers across the proxy hop. Pure functions of plain header maps.
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { nextRequestId } from '../util/request-id.js';
 
 // Hop-by-hop: meaningful for one connection only (RFC 9110 7.6.1).
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
@@ -43,19 +43,17 @@ export function upstreamRequestHeaders(
   headers: IncomingHttpHeaders,
   client: ClientFacts,
   policy: HeaderPolicy = DEFAULT_POLICY,
-  newId: () => string = randomUUID,
+  newId: () => string = nextRequestId,
 ): IncomingHttpHeaders {
   // Copy what passes rather than copy-then-delete: deleting makes every later lookup slower.
   const named = connectionNamed(headers['connection']);
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    // HTTP/2 pseudo-headers (:method, :authority...) are the request line, not headers.
-    if (HOP_BY_HOP_SET.has(name) || OWN.has(name) || FRAMING.has(name) || name.charCodeAt(0) === 0x3a) continue;
+    const kind = kindOf(name);
+    if (kind === DROPPED) continue;
     if (named !== null && named.has(name) && !PROTECTED.has(name)) continue;
-    if (!client.trusted && (TRUSTED_ONLY.has(name) || TRUSTED_ONLY_PREFIXES.some((prefix) => name.startsWith(prefix)))) continue;
-    // httpoxy: CGI turns `Proxy:` into HTTP_PROXY; no Proxy-* header is end-to-end.
-    if (name.startsWith('proxy') && (name.length === 5 || name.charCodeAt(5) === 0x2d)) continue;
-    if (!policy.keepUnderscores && name.includes('_')) continue;
+    if ((kind & TRUSTED) !== 0 && !client.trusted) continue;
+    if ((kind & UNDERSCORED) !== 0 && !policy.keepUnderscores) continue;
     out[name] = headers[name];
   }
   if (client.upgrade) {
@@ -74,6 +72,35 @@ export function upstreamRequestHeaders(
   const id = headers['x-request-id'];
   out['x-request-id'] = typeof id === 'string' && REQUEST_ID.test(id) ? id : newId();
   return out;
+}
+
+// What a header name is to the hop, whoever sends it: the same names come on every request, so
+// the answer is remembered (up to a bound, so that a client inventing names cannot grow it).
+// Flags: dropped always; or kept only from trusted proxies, and/or only with keepUnderscores.
+const PASSED = 0;
+const DROPPED = 1;
+const TRUSTED = 2;
+const UNDERSCORED = 4;
+type Kind = number;
+const KINDS = new Map<string, Kind>();
+const MAX_KINDS = 512;
+
+function kindOf(name: string): Kind {
+  let kind = KINDS.get(name);
+  if (kind === undefined) {
+    kind = classify(name);
+    if (KINDS.size < MAX_KINDS) KINDS.set(name, kind);
+  }
+  return kind;
+}
+
+function classify(name: string): Kind {
+  // HTTP/2 pseudo-headers (:method, :authority...) are the request line, not headers.
+  if (HOP_BY_HOP_SET.has(name) || OWN.has(name) || FRAMING.has(name) || name.charCodeAt(0) === 0x3a) return DROPPED;
+  // httpoxy: CGI turns `Proxy:` into HTTP_PROXY; no Proxy-* header is end-to-end.
+  if (name.startsWith('proxy') && (name.length === 5 || name.charCodeAt(5) === 0x2d)) return DROPPED;
+  const trusted = TRUSTED_ONLY.has(name) || TRUSTED_ONLY_PREFIXES.some((prefix) => name.startsWith(prefix)) ? TRUSTED : PASSED;
+  return trusted | (name.includes('_') ? UNDERSCORED : PASSED);
 }
 
 /** How berth frames a request body upstream; decided once from what the parser accepted. */

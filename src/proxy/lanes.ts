@@ -33,18 +33,24 @@ export function oneAtATime(handler: Handler, onDropped: (req: http.IncomingMessa
     for (const [waitingReq] of lane.waiting.splice(0)) onDropped(waitingReq);
   }
 
-  function run(lane: Lane, socket: Socket, req: http.IncomingMessage, res: http.ServerResponse): void {
+  // One listener for every response, not a closure each: the lane is found by the request's socket.
+  function onResponseClose(this: http.ServerResponse): void {
+    const socket = this.req.socket;
+    const lane = lanes.get(socket);
+    if (!lane) return;
+    lane.busy = false;
+    // The response may close with its connection, before the connection's own close event; and
+    // one that ends its connection (a refusal, Connection: close) leaves nothing after it to serve.
+    if (socket.destroyed || endsConnection(this)) drop(lane);
+    if (lane.closed) return;
+    const next = lane.waiting.shift();
+    if (lane.waiting.length === PAUSE_AT - 1) socket.resume();
+    if (next) run(lane, next[0], next[1]);
+  }
+
+  function run(lane: Lane, req: http.IncomingMessage, res: http.ServerResponse): void {
     lane.busy = true;
-    res.once('close', () => {
-      lane.busy = false;
-      // The response may close with its connection, before the connection's own close event; and
-      // one that ends its connection (a refusal, Connection: close) leaves nothing after it to serve.
-      if (socket.destroyed || endsConnection(res)) drop(lane);
-      if (lane.closed) return;
-      const next = lane.waiting.shift();
-      if (lane.waiting.length === PAUSE_AT - 1) socket.resume();
-      if (next) run(lane, socket, next[0], next[1]);
-    });
+    res.on('close', onResponseClose);
     handler(req, res);
   }
 
@@ -58,7 +64,7 @@ export function oneAtATime(handler: Handler, onDropped: (req: http.IncomingMessa
     }
     // Bytes after a response that ended the connection are never served, whatever they hold.
     if (lane.closed) return onDropped(req);
-    if (!lane.busy) return run(lane, socket, req, res);
+    if (!lane.busy) return run(lane, req, res);
     lane.waiting.push([req, res]);
     if (lane.waiting.length === PAUSE_AT) socket.pause();
   };

@@ -16,31 +16,47 @@ export interface Exchange {
   code: string | null;
 }
 
+/** What a request's report needs once its response is done, kept on the response for a shared listener. */
+interface Pending {
+  readonly observer: ProxyObserver;
+  readonly req: http.IncomingMessage;
+  readonly exchange: Exchange;
+  readonly started: number;
+  /** The socket's byte count before this response. */
+  readonly written: number;
+  readonly path: string;
+  readonly routeHost: string | null;
+}
+
+const PENDING = Symbol('berth.report');
+
 /** Tells the observer about the request once its response is done or abandoned. */
 export function report(observer: ProxyObserver, req: http.IncomingMessage, res: http.ServerResponse, decision: Decision, exchange: Exchange, started: number): void {
-  const socket = req.socket;
-  const written = socket.bytesWritten;
-  const path = req.url ?? '';
   const pool = decision.pool;
-  res.once('close', () => {
-    const endpoint = exchange.endpoint;
-    const requestId = exchange.requestId ?? req.headers['x-request-id'];
-    observer.request({
-      method: req.method ?? '',
-      host: normalizeRequestHost(req.headers.host),
-      path,
-      routeHost: pool ? (pool.host ?? '*') : null,
-      // Nothing sent: what nginx logs for a client that closed first.
-      status: res.headersSent ? res.statusCode : 499,
-      code: exchange.code,
-      durationMs: performance.now() - started,
-      // HTTP/2 streams share their session's socket: its count is not this response's (0 then).
-      bytes: isHttp2(req) ? 0 : socket.bytesWritten - written,
-      upstream: endpoint ? `${endpoint.address}:${endpoint.port}` : null,
-      container: endpoint?.container?.name ?? null,
-      requestId: typeof requestId === 'string' ? requestId : null,
-      aborted: !res.writableFinished,
-    });
+  const pending: Pending = { observer, req, exchange, started, written: req.socket.bytesWritten, path: req.url ?? '', routeHost: pool ? (pool.host ?? '*') : null };
+  (res as { [PENDING]?: Pending })[PENDING] = pending;
+  res.on('close', reportClosed);
+}
+
+function reportClosed(this: http.ServerResponse): void {
+  const { observer, req, exchange, started, written, path, routeHost } = (this as { [PENDING]?: Pending })[PENDING]!;
+  const endpoint = exchange.endpoint;
+  const requestId = exchange.requestId ?? req.headers['x-request-id'];
+  observer.request({
+    method: req.method ?? '',
+    host: normalizeRequestHost(req.headers.host),
+    path,
+    routeHost,
+    // Nothing sent: what nginx logs for a client that closed first.
+    status: this.headersSent ? this.statusCode : 499,
+    code: exchange.code,
+    durationMs: performance.now() - started,
+    // HTTP/2 streams share their session's socket: its count is not this response's (0 then).
+    bytes: isHttp2(req) ? 0 : req.socket.bytesWritten - written,
+    upstream: endpoint ? `${endpoint.address}:${endpoint.port}` : null,
+    container: endpoint?.container?.name ?? null,
+    requestId: typeof requestId === 'string' ? requestId : null,
+    aborted: !this.writableFinished,
   });
 }
 

@@ -1,5 +1,4 @@
 // The proxy listener: for each request, read the current table once, decide, forward.
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import type { Pool } from '../routes/table.js';
 import type { Endpoint } from '../routes/types.js';
 import { canonicalJson } from '../util/digest.js';
 import { bracketed, plainAddress } from '../util/ip.js';
+import { nextRequestId } from '../util/request-id.js';
 import { answerChallenge } from './challenge.js';
 import { askForwardAuth, closeForwardAuthAgents, type ForwardAuthRequest } from './forward-auth.js';
 import { createForwarder } from './forwarder.js';
@@ -140,23 +140,22 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     // An absolute-form target, or HTTP/2's :authority, without a Host header: the upstream needs one.
     if (req.headers.host === undefined && decision.host !== '') req.headers.host = authorityOf2(req) ?? decision.host;
     const framing = isHttp2(req) ? http2Framing(req) : requestFraming(req.headers);
-    let generatedId: string | undefined;
-    const attempt: Attempt = {
-      decision,
-      framing,
-      // A retry must carry the same request id as the first attempt.
-      newId: () => (generatedId ??= randomUUID()),
-      exchange,
-      edits,
-      maxBodyBytes,
-    };
+    const attempt: Attempt = { decision, framing, exchange, edits, maxBodyBytes };
     forward(req, res, attempt, decision.pool, decision.endpoint, true);
   }
 
+  // A connection's client facts hold for each of its requests: worked out once per connection.
+  const factsBySocket = new WeakMap<object, ClientFacts>();
+
   /** Who the client is, and whether it is a proxy berth trusts. */
   function clientFactsOf(req: http.IncomingMessage, upgrade: boolean): ClientFacts {
+    // HTTP/2 requests see their stream through a proxy object of its own: nothing to share.
+    const cached = upgrade || isHttp2(req) ? undefined : factsBySocket.get(req.socket);
+    if (cached) return cached;
     const remoteAddress = plainAddress(req.socket.remoteAddress ?? '');
-    return { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade };
+    const facts = { remoteAddress, trusted: options.trustedProxies.matches(remoteAddress), localPort: req.socket.localPort ?? 0, encrypted: isEncrypted(req), upgrade };
+    if (!upgrade && !isHttp2(req)) factsBySocket.set(req.socket, facts);
+    return facts;
   }
 
   /** What a route's auth service is told of a request: berth's own forwarding headers, never a client's. */
@@ -215,7 +214,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       // A tunnel counts for least-conn as long as it is open.
       socket.once('close', pool.acquire(endpoint));
       if (req.headers.host === undefined && decision.host !== '') req.headers.host = decision.host;
-      req.headers = applyEdits(headersFor(req, endpoint, pool, true, randomUUID), edits);
+      req.headers = applyEdits(headersFor(req, endpoint, pool, true, nextRequestId), edits);
       forwarder.ws(req, socket, head, endpoint, upstreamPath(endpoint, decision.target, pool), (error) => {
         const failure = classifyUpstreamError(error);
         observer?.upstreamError(failure.code);
@@ -279,7 +278,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   interface Attempt {
     readonly decision: Forward;
     readonly framing: Framing;
-    readonly newId: () => string;
+    /** Its request id once the first attempt was sent (a retry carries the same). */
     readonly exchange: Exchange;
     /** The route's request header edits, decided once for every attempt. */
     readonly edits: readonly HeaderEdit[];
@@ -292,7 +291,9 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     attempt.exchange.endpoint = endpoint;
     const path = upstreamPath(endpoint, decision.target, pool);
     const hsts = pool.tls?.hsts && isEncrypted(req) ? pool.tls.hsts : null;
-    const headers = applyEdits(headersFor(req, endpoint, pool, false, attempt.newId), attempt.edits);
+    // A retry must carry the same request id as the first attempt.
+    const sentId = attempt.exchange.requestId;
+    const headers = applyEdits(headersFor(req, endpoint, pool, false, sentId === null ? nextRequestId : () => sentId), attempt.edits);
     const responseEdits = pool.behaviours ? responseHeaderEdits(pool.behaviours.spec) : NO_EDITS;
     const compress = pool.behaviours?.spec.compress === true;
     // A retry lands elsewhere: the pin moves with it.
@@ -301,7 +302,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     attempt.exchange.requestId = head.headers['x-request-id'] as string;
     // least-conn counts what each endpoint is serving; the count ends with the response.
     const release = pool.acquire(endpoint);
-    res.once('close', release);
+    // `on`, not `once`: a release is idempotent, and the response closes once.
+    res.on('close', release);
     forwarder.web(req, res, endpoint, head, (error) => {
       release();
       const failure = classifyUpstreamError(error);

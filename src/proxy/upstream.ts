@@ -6,9 +6,11 @@ import https from 'node:https';
 import type { Endpoint } from '../routes/types.js';
 import { bodyTooLarge } from '../behaviours/pipeline.js';
 import type { HeaderEdit } from '../behaviours/spec.js';
+import type { Duplex } from 'node:stream';
 import { framingHeaders, type Framing } from './headers.js';
 import { chooseEncoding, compressor, type Encoding } from './compression.js';
 import { sendAnswer } from './responses.js';
+import { timeoutError, type Agents, type Deadlines } from './upstream-agents.js';
 import { CONNECT_TIMEOUT, UNASKED_UPGRADE, UPSTREAM_TIMEOUT } from './upstream-errors.js';
 
 export interface UpstreamHead {
@@ -31,25 +33,11 @@ export interface UpstreamHead {
   readonly setCookie?: string | null;
 }
 
-export interface Deadlines {
-  /** Longest wait for the TCP connection to the upstream. */
-  readonly connectMs: number;
-  /** Longest silence from the upstream once connected (response head, then body). */
-  readonly idleMs: number;
-}
-
-export interface Agents {
-  readonly http: http.Agent;
-  readonly https: https.Agent;
-}
-
 // Hop-by-hop response headers (RFC 9110 7.6.1), transfer-encoding (berth frames its own response),
 // and HTTP2-Settings: none may reach an HTTP/2 client (RFC 9113 8.2.2), nor means anything to others.
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'transfer-encoding', 'http2-settings']);
 
-const timeoutError = (code: string, message: string) => Object.assign(new Error(message), { code });
-
-/** One attempt's deadlines: the connect (Node's own timer starts only once connected), then each silence. */
+/** One attempt's deadlines, for a request outside the pools (a WebSocket handshake): the connect (Node's own timer starts only once connected), then each silence. */
 export function applyDeadlines(upstream: http.ClientRequest, { connectMs, idleMs }: Deadlines): void {
   upstream.once('socket', (socket) => {
     if (!socket.connecting) return;
@@ -59,6 +47,36 @@ export function applyDeadlines(upstream: http.ClientRequest, { connectMs, idleMs
   });
   upstream.setTimeout(idleMs, () => upstream.destroy(timeoutError(UPSTREAM_TIMEOUT, 'upstream timed out')));
 }
+
+/** What one attempt knows, kept on its objects so that their listeners are shared functions, not closures. */
+class Attempt {
+  failed = false;
+  abandoned = false;
+  answered = false;
+  upstream: http.ClientRequest | null = null;
+  constructor(
+    readonly req: http.IncomingMessage,
+    readonly res: http.ServerResponse,
+    readonly head: UpstreamHead,
+    readonly onError: (error: Error) => void,
+  ) {}
+
+  fail(error: Error): void {
+    // A failure that follows the client's leaving is berth's own abort, not the upstream's fault.
+    if (this.failed || this.abandoned) return;
+    this.failed = true;
+    this.onError(error);
+  }
+
+  abandon(): void {
+    this.abandoned = true;
+    this.upstream?.destroy();
+  }
+}
+
+const ATTEMPT = Symbol('berth.attempt');
+type Carrying = { [ATTEMPT]?: Attempt };
+const attemptOf = (emitter: object): Attempt => (emitter as Carrying)[ATTEMPT]!;
 
 /**
  * Forwards `req` to `endpoint` and pipes the answer into `res`. `onError` is called at most once,
@@ -70,21 +88,14 @@ export function sendUpstream(
   res: http.ServerResponse,
   endpoint: Endpoint,
   head: UpstreamHead,
-  options: { readonly agents: Agents; readonly deadlines: Deadlines; readonly tls: https.RequestOptions },
+  options: { readonly agents: Agents; readonly tls: https.RequestOptions },
   onError: (error: Error) => void,
 ): void {
-  let failed = false;
-  let abandoned = false;
-  let answered = false;
-  const fail = (error: Error) => {
-    // A failure that follows the client's leaving is berth's own abort, not the upstream's fault.
-    if (failed || abandoned) return;
-    failed = true;
-    onError(error);
-  };
+  const attempt = new Attempt(req, res, head, onError);
   const secure = endpoint.scheme === 'https';
   let upstream: http.ClientRequest;
   try {
+    // The pooled sockets carry the connect and idle deadlines (upstream-agents.ts).
     upstream = (secure ? https : http).request({
       host: endpoint.address,
       port: endpoint.port,
@@ -97,63 +108,86 @@ export function sendUpstream(
     });
   } catch (error) {
     // Node refuses a head it cannot send (a character its client rejects): no byte left berth.
-    return fail(error as Error);
+    return attempt.fail(error as Error);
   }
-  applyDeadlines(upstream, options.deadlines);
-  upstream.on('error', (error) => {
-    if (res.headersSent) res.destroy();
-    else fail(error);
-  });
-  // A 101 berth did not ask for: Node would drop the socket without a word, leaving the client waiting.
-  upstream.once('upgrade', (_answer, socket) => {
-    socket.destroy();
-    fail(Object.assign(new Error('the upstream switched protocols on a plain request'), { code: UNASKED_UPGRADE }));
-  });
-  // Whatever else ends the request before an answer, the client hears of it.
-  upstream.once('close', () => {
-    if (!answered) fail(Object.assign(new Error('the upstream closed before answering'), { code: 'ECONNRESET' }));
-  });
-  // A client that leaves takes its upstream request with it.
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    abandoned = true;
-    upstream.destroy();
-  });
-  req.once('error', () => {
-    abandoned = true;
-    upstream.destroy();
-  });
-
-  upstream.once('response', (answer) => {
-    answered = true;
-    // A response cut short upstream must be cut short for the client too, not left hanging.
-    answer.once('close', () => {
-      if (!answer.complete) res.destroy();
-    });
-    const status = answer.statusCode ?? 502;
-    let lines = editedLines(responseHeaderLines(answer.rawHeaders), head.responseEdits ?? []);
-    const encoding = head.compress ? encodingFor(req, head.method, status, answer) : null;
-    if (encoding) lines = compressedLines(lines, encoding);
-    if (head.hsts) lines.push('strict-transport-security', head.hsts);
-    if (head.setCookie) lines.push('set-cookie', head.setCookie);
-    try {
-      if (head.http2) res.writeHead(status, lines);
-      else res.writeHead(status, answer.statusMessage, lines);
-    } catch (error) {
-      // A status text or header value Node will not write: nothing reached the client yet.
-      answer.resume();
-      upstream.destroy();
-      return fail(error as Error);
-    }
-    if (!encoding) return void answer.pipe(res);
-    const zip = compressor(encoding);
-    zip.on('error', () => res.destroy());
-    answer.pipe(zip).pipe(res);
-  });
+  attempt.upstream = upstream;
+  (upstream as Carrying)[ATTEMPT] = attempt;
+  upstream.on('error', onUpstreamError);
+  upstream.on('upgrade', onUnaskedUpgrade);
+  upstream.on('close', onUpstreamClose);
+  upstream.on('response', onResponse);
+  // A retry on the same client response: the listeners already there now tell the new attempt.
+  const first = (res as Carrying)[ATTEMPT] === undefined;
+  (res as Carrying)[ATTEMPT] = attempt;
+  (req as Carrying)[ATTEMPT] = attempt;
+  if (first) {
+    res.on('close', onClientClose);
+    req.on('error', onClientError);
+  }
 
   if (head.framing.kind === 'none') return void upstream.end();
-  if (head.maxBodyBytes != null) limitBody(req, res, upstream, head.maxBodyBytes, () => (abandoned = true));
+  if (head.maxBodyBytes != null) limitBody(req, res, upstream, head.maxBodyBytes, () => (attempt.abandoned = true));
   req.pipe(upstream);
+}
+
+function onUpstreamError(this: http.ClientRequest, error: Error): void {
+  const attempt = attemptOf(this);
+  if (attempt.res.headersSent) attempt.res.destroy();
+  else attempt.fail(error);
+}
+
+/** A 101 berth did not ask for: Node would drop the socket without a word, leaving the client waiting. */
+function onUnaskedUpgrade(this: http.ClientRequest, _answer: http.IncomingMessage, socket: Duplex): void {
+  socket.destroy();
+  attemptOf(this).fail(Object.assign(new Error('the upstream switched protocols on a plain request'), { code: UNASKED_UPGRADE }));
+}
+
+/** Whatever else ends the request before an answer, the client hears of it. */
+function onUpstreamClose(this: http.ClientRequest): void {
+  const attempt = attemptOf(this);
+  if (!attempt.answered) attempt.fail(Object.assign(new Error('the upstream closed before answering'), { code: 'ECONNRESET' }));
+}
+
+/** A client that leaves takes its upstream request with it. */
+function onClientClose(this: http.ServerResponse): void {
+  if (!this.writableFinished) attemptOf(this).abandon();
+}
+
+function onClientError(this: http.IncomingMessage): void {
+  attemptOf(this).abandon();
+}
+
+/** A response cut short upstream must be cut short for the client too, not left hanging. */
+function onAnswerClose(this: http.IncomingMessage): void {
+  if (!this.complete) attemptOf(this).res.destroy();
+}
+
+function onResponse(this: http.ClientRequest, answer: http.IncomingMessage): void {
+  const attempt = attemptOf(this);
+  const { req, res, head } = attempt;
+  attempt.answered = true;
+  (answer as Carrying)[ATTEMPT] = attempt;
+  answer.on('close', onAnswerClose);
+  const status = answer.statusCode ?? 502;
+  let lines = editedLines(responseHeaderLines(answer.rawHeaders), head.responseEdits ?? []);
+  const encoding = head.compress ? encodingFor(req, head.method, status, answer) : null;
+  if (encoding) lines = compressedLines(lines, encoding);
+  if (head.hsts) lines.push('strict-transport-security', head.hsts);
+  if (head.setCookie) lines.push('set-cookie', head.setCookie);
+  try {
+    if (head.http2) res.writeHead(status, lines);
+    else res.writeHead(status, answer.statusMessage, lines);
+  } catch (error) {
+    // A status text or header value Node will not write: nothing reached the client yet.
+    answer.resume();
+    this.destroy();
+    return attempt.fail(error as Error);
+  }
+  if (!encoding) return void answer.pipe(res);
+  const length = answer.headers['content-length'];
+  const zip = compressor(encoding, length === undefined ? null : Number(length));
+  zip.on('error', () => res.destroy());
+  answer.pipe(zip).pipe(res);
 }
 
 /** Counts a streamed body against the route's limit: past it, the upstream request ends and the client gets 413. */
