@@ -313,6 +313,8 @@ export class RedisStorage implements AcmeStore, SharedStore {
     } catch {
       return;
     }
+    // Anyone with access to the channel can publish: only an object is a message.
+    if (typeof message !== 'object' || message === null) return;
     if (message.from === this.id) return;
     if (message.type === 'changed') this.emit();
     else if (message.type === 'challenges') this.challengeRead = this.challengeRead.then(() => this.readChallenges(message.id));

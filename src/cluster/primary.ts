@@ -37,6 +37,15 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   const send = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message, undefined, (error) => error && logger.debug({ worker: worker.id, err: error }, 'a message to a worker was lost'));
   };
+  // Route messages are changes to what the worker holds: after a lost one only a full set is right.
+  const sendRoutes = (worker: Worker, message: ToWorker) => {
+    if (!worker.isConnected()) return feed.lost(worker);
+    worker.send(message, undefined, (error) => {
+      if (!error) return;
+      feed.lost(worker);
+      logger.debug({ worker: worker.id, err: error }, 'a routes message to a worker was lost; the next one is a full set');
+    });
+  };
   const everyWorker = () => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
   // A listener that throws would stop the store (or the certificates) telling the others.
   const toAll = (what: string, message: () => ToWorker) => () => {
@@ -50,7 +59,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
   // Each worker gets what changed since its last message: one changed route of 10,000 is one spec sent.
   store.onChange(() => {
     try {
-      for (const [worker, message] of feed.changed()) send(worker, message);
+      for (const [worker, message] of feed.changed()) sendRoutes(worker, message);
     } catch (error) {
       logger.error({ code: Codes.internal, err: error }, 'the routes could not be sent to the workers');
     }
@@ -135,7 +144,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Bert
         send(worker, withChallenges);
       }
       feed.follow(worker);
-      return void sources.synced.then(() => send(worker, feed.full(worker)));
+      return void sources.synced.then(() => sendRoutes(worker, feed.full(worker)));
     }
     if (isMessage<Extract<ToPrimary, { type: 'berth:challenges-held' }>>(message, 'berth:challenges-held')) {
       if (heldVersion.has(worker)) heldVersion.set(worker, Math.max(heldVersion.get(worker)!, message.version));

@@ -70,6 +70,11 @@ export class RoutesFeed<W> {
     this.held.delete(worker);
   }
 
+  /** A message to the worker was lost: what it holds is unknown, so its next message is a full set. */
+  lost(worker: W): void {
+    if (this.held.has(worker)) this.held.set(worker, null);
+  }
+
   /** Every source's routes, for a worker that is to hold exactly them. */
   full(worker: W): RoutesMessage {
     const sources = this.store.specsBySource();

@@ -55,7 +55,7 @@ function parseRedisUrl(raw: string): Parsed<StoreAddress> {
   const url = urlOf(raw);
   const db = url?.pathname.replace(/^\//, '') ?? '';
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname || !/^\d*$/.test(db) || url.search || url.hash) {
-    return { ok: false, problem: `"${raw}" is not redis://[user:pass@]host:port[/db]` };
+    return { ok: false, problem: `"${url ? shownUrl(url) : '(not a URL)'}" is not redis://[user:pass@]host:port[/db]` };
   }
   return { ok: true, value: { url: raw, shown: shownUrl(url) } };
 }
@@ -63,7 +63,7 @@ function parseRedisUrl(raw: string): Parsed<StoreAddress> {
 function parseEtcdUrl(raw: string): Parsed<StoreAddress> {
   const url = urlOf(raw);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    return { ok: false, problem: `"${raw}" is not http(s)://host:port (user and password go in --etcd-user and --etcd-password)` };
+    return { ok: false, problem: `"${url ? shownUrl(url) : '(not a URL)'}" is not http(s)://host:port (user and password go in --etcd-user and --etcd-password)` };
   }
   return { ok: true, value: { url: `${url.protocol}//${url.host}`, shown: `${url.protocol}//${url.host}` } };
 }

@@ -55,6 +55,7 @@ export class DockerProvider implements RouteSource {
   private readonly loggedProblems = new Map<string, string>();
   private reports: readonly ContainerReport[] = [];
   private routeCount = 0;
+  private lastList: readonly ContainerSummary[] | null = null;
   private reportsDigest = digestOfLines([]);
   private readonly updateListeners: Array<() => void> = [];
   private loggedOwn = '';
@@ -179,7 +180,13 @@ export class DockerProvider implements RouteSource {
     return event.containerId !== null && this.matching.has(event.containerId);
   }
 
+  /** The swarm source turned active or inactive: who routes task containers changed, so apply the last list again. */
+  swarmChanged(): void {
+    if (this.lastList) this.apply(this.lastList);
+  }
+
   private apply(containers: readonly ContainerSummary[]): void {
+    this.lastList = containers;
     const own = findOwn(containers, this.locator.candidates());
     const running = new Set(containers.map((container) => container.id));
     this.stopping.forget(running);

@@ -50,8 +50,18 @@ export async function createSources(config: Config, logger: Logger): Promise<Sou
     const { createDockerClient } = await import('../docker/client.js');
     const client = createDockerClient(config.dockerHost.address);
     const swarm = config.swarm !== 'off' ? swarmProvider(config, client, store, logger) : null;
-    configured.push(dockerProvider(config, client, store, logger, swarm));
-    if (swarm) configured.push(swarm);
+    const docker = dockerProvider(config, client, store, logger, swarm);
+    configured.push(docker);
+    if (swarm) {
+      configured.push(swarm);
+      // Whichever source syncs first, task containers end up routed by the swarm source alone.
+      let wasActive = false;
+      swarm.onUpdate(() => {
+        if (swarm.active === wasActive) return;
+        wasActive = swarm.active;
+        docker.swarmChanged();
+      });
+    }
   }
   if (config.redis !== null) {
     const { createRedisSource } = await import('../stores/redis/provider.js');

@@ -132,10 +132,12 @@ export class StoreProvider implements RouteSource {
   private async run(): Promise<void> {
     const { logger } = this.options;
     let attempt = 0;
+    let ended: 'broken' | 'reread' = 'broken';
     while (!this.stopped) {
-      let ended: 'broken' | 'reread' = 'broken';
+      // A full read the store asked for (compaction, the periodic one) is no reconnection.
+      if (attempt++ > 0 && ended === 'broken') this.counts.reconnects++;
+      ended = 'broken';
       try {
-        if (attempt++ > 0) this.counts.reconnects++;
         const session = await this.options.connector.open(this.sink());
         if (this.stopped) {
           session.close();

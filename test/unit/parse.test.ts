@@ -311,4 +311,13 @@ describe('parseConfig: --acme-storage', () => {
     assert.match(problems(['--acme-storage', 'redis://:6379'])[0]!, /is not (a URL|redis:\/\/\[user:pass@\]host:port\[\/db\])/);
     assert.match(problems(['--acme-storage', 'redis://127.0.0.1:6379/berth'])[0]!, /is not redis:\/\/\[user:pass@\]host:port\[\/db\]/);
   });
+
+  it('never repeats a password in the problem it reports for a bad store address', () => {
+    for (const args of [['--acme-storage', 'redis://berth:hunter2@127.0.0.1:6379/berth'], ['--redis', 'redis://berth:hunter2@127.0.0.1:6379?x=1'], ['--etcd', 'http://root:hunter2@127.0.0.1:2379']]) {
+      const [problem] = problems(args);
+      assert.ok(problem, `${args[0]} is refused`);
+      assert.doesNotMatch(problem, /hunter2/);
+      assert.match(problem, /\*\*\*/);
+    }
+  });
 });

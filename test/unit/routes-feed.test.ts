@@ -82,4 +82,22 @@ describe('RoutesFeed', () => {
     primary.update('redis', [spec('a.test')]);
     assert.deepEqual(feed.changed(), []);
   });
+
+  it('sends a full set after a message to the worker was lost, so it never applies changes to the wrong base', () => {
+    const primary = new RouteStore(['redis']);
+    const worker = new RouteStore(['redis']);
+    const feed = new RoutesFeed<'w'>(primary);
+    feed.follow('w');
+    primary.update('redis', [spec('a.test')]);
+    deliver(worker, feed.full('w'));
+    primary.update('redis', [spec('a.test'), spec('b.test')]);
+    const [[, lostMessage]] = feed.changed() as [['w', RoutesMessage]];
+    assert.equal(lostMessage.type, 'berth:routes-changed');
+    feed.lost('w');
+    primary.update('redis', [spec('a.test'), spec('b.test'), spec('c.test')]);
+    const [[, next]] = feed.changed() as [['w', RoutesMessage]];
+    assert.equal(next.type, 'berth:routes', 'a full set, not a change from a base the worker never had');
+    deliver(worker, next);
+    assert.deepEqual(worker.specsBySource(), primary.specsBySource());
+  });
 });

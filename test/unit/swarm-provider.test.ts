@@ -225,4 +225,23 @@ describe('Docker source beside an active swarm source', () => {
       await docker.stop();
     });
   }
+
+  it('hands task containers over when the swarm source turns active after the Docker source synced', async () => {
+    const store = new RouteStore(['docker']);
+    let active = false;
+    const client: DockerClient = {
+      connect: async () => '1.41',
+      listContainers: async () => [task, plain],
+      openEvents: async () => ({ ended: new Promise<string>(() => undefined), close: () => undefined }),
+      watchForDaemon: () => () => undefined,
+    };
+    const docker = providerOver(client, { store, swarmActive: () => active });
+    await docker.start();
+    await docker.whenSynced();
+    assert.deepEqual(store.current.pools.map((pool) => pool.host).sort(), ['plain.test', 'web.test']);
+    active = true;
+    docker.swarmChanged();
+    assert.deepEqual(store.current.pools.map((pool) => pool.host), ['plain.test'], 'no Docker event or resync needed');
+    await docker.stop();
+  });
 });

@@ -1,6 +1,7 @@
 // Following etcd: range berth's prefixes at one revision, then watch each from the next one, so
 // nothing falls in the gap. A compacted revision or a cancelled watch means a full read at once;
-// a broken stream or a ping past its deadline (a paused server) means etcd is down.
+// a broken stream or a ping past its deadline (a paused server) means etcd is down; a full read
+// every 30 s backs the watch up, and an expired auth token means a new one with a full read.
 import type { Logger } from 'pino';
 import { Codes } from '../../errors.js';
 import { messageOf, type StoreConnector, type StoreSession, type StoreSink } from '../provider.js';
@@ -11,6 +12,8 @@ export interface EtcdConnectorOptions extends Omit<GatewayOptions, 'timeoutMs'> 
   readonly logger: Logger;
   readonly pingMs?: number;
   readonly timeoutMs?: number;
+  /** A full read this often, as Redis has: a watch whose connection died silently misses changes. */
+  readonly resyncMs?: number;
 }
 
 interface KeyValue {
@@ -56,6 +59,7 @@ export class EtcdConnector implements StoreConnector {
       if (closed) return;
       closed = true;
       clearInterval(ping);
+      clearInterval(resync);
       for (const stream of streams) stream.close();
       finish(why);
     };
@@ -81,10 +85,13 @@ export class EtcdConnector implements StoreConnector {
     }
     const ping = setInterval(() => {
       this.gateway.call('/v3/kv/range', { key: b64(ETCD_PREFIXES[0]), count_only: true }).catch((error: unknown) => {
+        // An expired auth token is no outage: authenticate again with a full read, quietly.
+        if (error instanceof GatewayError && error.status === 401) return close('reread');
         if (!closed) logger.debug({ err: messageOf(error) }, 'etcd did not answer a ping');
         close('broken');
       });
     }, this.options.pingMs ?? 1000);
+    const resync = setInterval(() => close('reread'), this.options.resyncMs ?? 30_000);
     return { ended, close: () => close() };
   }
 }
