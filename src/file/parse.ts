@@ -233,7 +233,7 @@ function readRoute(
   return { host, path, specs };
 }
 
-type Tls = { verify: boolean; ca?: string };
+export type Tls = { verify: boolean; ca?: string };
 
 /**
  * The client side's HTTPS: `tls: true`, `tls: false`, or `tls: { redirect: false }` (HTTPS
@@ -375,7 +375,8 @@ function readUrl(value: string | undefined, node: Node | undefined, at: At, prob
   return url;
 }
 
-function endpointFor(url: URL, origin: string, stripPrefix: boolean, upstreamHost: boolean, tls: Tls): Endpoint {
+/** The endpoint a `to` URL names, as the routes file and the stores read one. */
+export function endpointFor(url: URL, origin: string, stripPrefix: boolean, upstreamHost: boolean, tls: Tls): Endpoint {
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   return {
     key: `${origin} ${url.href}`,

@@ -1,21 +1,19 @@
 // Debian's etcd on loopback ports of its own, with its data in a folder of its own: started and
 // ended by the test, restartable with its data, and compactable to break a watch.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChildServer } from './child-server.js';
 import { freeLoopbackPort } from './ports.js';
-import { waitFor } from './wait.js';
 
-export class EtcdServer {
-  private child: ChildProcess | null = null;
-
+export class EtcdServer extends ChildServer {
   private constructor(
     readonly port: number,
     private readonly peerPort: number,
-    readonly dir: string,
-  ) {}
+    dir: string,
+  ) {
+    super(dir);
+  }
 
   static async start(): Promise<EtcdServer> {
     const server = new EtcdServer(await freeLoopbackPort(), await freeLoopbackPort(), await mkdtemp(join(tmpdir(), 'berth-etcd-')));
@@ -50,36 +48,12 @@ export class EtcdServer {
     await this.call('/v3/kv/compaction', { revision: (reply.header as { revision: string }).revision, physical: true });
   }
 
-  pause(): void {
-    this.child?.kill('SIGSTOP');
+  protected get what(): string {
+    return `etcd on port ${this.port}`;
   }
 
-  resume(): void {
-    this.child?.kill('SIGCONT');
-  }
-
-  /** Ends the process, keeping its data for `restart`. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-    this.child = null;
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.run();
-  }
-
-  async stop(): Promise<void> {
-    await this.kill();
-    await rm(this.dir, { recursive: true, force: true });
-  }
-
-  private async run(): Promise<void> {
-    const client = `http://127.0.0.1:${this.port}`;
+  protected commandLine() {
+    const client = this.url;
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const args = [
       '--name', 'berth-test',
@@ -91,18 +65,12 @@ export class EtcdServer {
       '--initial-cluster', `berth-test=${peer}`,
       '--log-level', 'error',
     ];
-    const child = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`etcd exited (${child.exitCode}): ${stderr}`);
-        const health = await fetch(`${client}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
-        return health?.ok === true;
-      },
-      { what: `etcd on port ${this.port}`, timeoutMs: 20_000, intervalMs: 50 },
-    );
+    return { program: 'etcd', args };
+  }
+
+  protected async answers(): Promise<boolean> {
+    const health = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+    return health?.ok === true;
   }
 }
 

@@ -3,10 +3,9 @@
 // holds indexes (from 0, among the backends) that are not ready. berth's own
 // `berth:route:<name>` holds one routes-file entry.
 import { Codes } from '../../errors.js';
-import { parseRouteEntry } from '../../file/parse.js';
+import { endpointFor, parseRouteEntry } from '../../file/parse.js';
 import { parseHostPattern } from '../../routes/host.js';
 import type { Endpoint, RouteSpec } from '../../routes/types.js';
-import { unbracketed } from '../../util/ip.js';
 import type { EntryReading } from '../entries.js';
 
 export const FRONTEND_PREFIX = 'frontend:';
@@ -67,19 +66,7 @@ function backendOf(value: string, origin: string): Endpoint | undefined {
     return undefined;
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || url.search || url.hash) return undefined;
-  const scheme = url.protocol === 'https:' ? 'https' : 'http';
-  return {
-    key: `${origin} ${url.href}`,
-    scheme,
-    address: unbracketed(url.hostname),
-    port: url.port ? Number(url.port) : scheme === 'https' ? 443 : 80,
-    ready: true,
-    stripPrefix: false,
-    origin,
-    basePath: url.pathname.replace(/\/+$/, ''),
-    upstreamHost: false,
-    verifyTls: true,
-  };
+  return endpointFor(url, origin, false, false, { verify: true });
 }
 
 function problem(code: string, message: string, fix: string): EntryReading {
