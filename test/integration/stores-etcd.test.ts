@@ -8,23 +8,8 @@ import { uniqueName } from '../support/docker.js';
 import { b64, EtcdServer } from '../support/etcd-server.js';
 import { startHeldRelay, type HeldRelay } from '../support/held-relay.js';
 import { startNamedOrigin, type NamedOrigin } from '../support/named-origin.js';
+import { served, statusOf } from '../support/store-routes.js';
 import { waitFor } from '../support/wait.js';
-
-interface StoreStatus {
-  state: string;
-  routes: number;
-  revision?: number;
-  problems: Array<{ code: string; item?: string }>;
-}
-
-const statusOf = async (berth: RunningBerth) => (await berth.admin<{ sources: Record<string, StoreStatus> }>('/api/status')).sources;
-
-async function served(berth: RunningBerth, host: string, path = '/', withinMs = 1000): Promise<string> {
-  return waitFor(async () => {
-    const response = await berth.request(host, path);
-    return response.status === 200 && response.body;
-  }, { what: `${host}${path} served`, timeoutMs: withinMs, intervalMs: 10 });
-}
 
 describe('routes from etcd', () => {
   let etcd: EtcdServer;

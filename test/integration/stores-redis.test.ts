@@ -13,28 +13,8 @@ import { startSyncedBerth, request, type RunningBerth } from '../support/berth.j
 import { uniqueName } from '../support/docker.js';
 import { startNamedOrigin, type NamedOrigin } from '../support/named-origin.js';
 import { RedisServer } from '../support/redis-server.js';
+import { gone, served, statusOf } from '../support/store-routes.js';
 import { waitFor } from '../support/wait.js';
-
-interface StoreStatus {
-  state: string;
-  routes: number;
-  follows?: string;
-  problems: Array<{ code: string; item?: string }>;
-}
-
-const statusOf = async (berth: RunningBerth) => (await berth.admin<{ sources: Record<string, StoreStatus> }>('/api/status')).sources;
-
-/** The body once berth answers 200 for the host and path, polled every 10 ms for `withinMs`. */
-async function served(berth: RunningBerth, host: string, path = '/', withinMs = 1000): Promise<string> {
-  return waitFor(async () => {
-    const response = await berth.request(host, path);
-    return response.status === 200 && response.body;
-  }, { what: `${host}${path} served`, timeoutMs: withinMs, intervalMs: 10 });
-}
-
-async function gone(berth: RunningBerth, host: string, withinMs = 1000): Promise<void> {
-  await waitFor(async () => (await berth.request(host)).status === 404, { what: `${host} gone`, timeoutMs: withinMs, intervalMs: 10 });
-}
 
 describe('routes from Redis', async () => {
   let redis: RedisServer;

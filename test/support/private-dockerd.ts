@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { copyImageTo, dockerAt } from './docker-at.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -46,17 +47,12 @@ export class PrivateDockerd {
 
   /** Runs the docker CLI against this daemon; resolves with trimmed stdout. */
   async docker(...args: string[]): Promise<string> {
-    const { stdout } = await run('docker', ['--host', this.host, ...args], { maxBuffer: 16 * 1024 * 1024 });
-    return stdout.trim();
+    return dockerAt(this.host, ...args);
   }
 
   /** Copies an image from the shared engine (docker save | docker load). */
   async importImage(tag: string): Promise<void> {
-    const save = spawn('docker', ['save', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const load = spawn('docker', ['--host', this.host, 'load'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    save.stdout.pipe(load.stdin);
-    const [[saved], [loaded]] = await Promise.all([once(save, 'exit'), once(load, 'exit')]);
-    if (saved !== 0 || loaded !== 0) throw new Error(`copying ${tag} into the private daemon failed (save ${saved}, load ${loaded})`);
+    await copyImageTo(this.host, tag, 'into the private daemon');
   }
 
   /** SIGTERM, as a service manager stops it; with --live-restore its containers keep running. */

@@ -7,8 +7,8 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { promisify } from 'node:util';
+import { copyImageTo, dockerAt } from './docker-at.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -45,17 +45,12 @@ export class WorkerDockerd {
   }
 
   async docker(...args: string[]): Promise<string> {
-    const { stdout } = await run('docker', ['--host', this.host, ...args], { maxBuffer: 16 * 1024 * 1024 });
-    return stdout.trim();
+    return dockerAt(this.host, ...args);
   }
 
   /** Copies an image from the test engine (docker save | docker load). */
   async importImage(tag: string): Promise<void> {
-    const save = spawn('docker', ['save', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const load = spawn('docker', ['--host', this.host, 'load'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    save.stdout.pipe(load.stdin);
-    const [[saved], [loaded]] = await Promise.all([once(save, 'exit'), once(load, 'exit')]);
-    if (saved !== 0 || loaded !== 0) throw new Error(`copying ${tag} to the worker failed (save ${saved}, load ${loaded})`);
+    await copyImageTo(this.host, tag, 'to the worker');
   }
 
   private async startDaemon(): Promise<void> {

@@ -9,7 +9,7 @@ import { checkHost, checkId } from '../../src/health/overlay.js';
 import { HealthSchedule, type CheckResult, type HealthTarget } from '../../src/health/schedule.js';
 import { RouteStore } from '../../src/routes/store.js';
 import type { Endpoint, RouteSpec } from '../../src/routes/types.js';
-import type { Clock } from '../../src/util/clock.js';
+import { fakeClock } from '../support/fake-clock.js';
 
 const health: HealthSpec = { path: '/healthz', intervalMs: 1000, timeoutMs: 200 };
 const FAIL: CheckResult = { ok: false, reason: 'status 500' };
@@ -105,34 +105,6 @@ describe('checkHost and healthTargets', () => {
     assert.equal(checkHost(endpoint('e1', { address: '::1', port: 81 }), null), '[::1]:81');
   });
 });
-
-/** A clock whose time moves only when the test says, running due timers in order. */
-function fakeClock() {
-  let now = 0;
-  const timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
-  const clock: Clock = {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const timer = { at: now + ms, fn, cancelled: false };
-      timers.push(timer);
-      return { cancel: () => void (timer.cancelled = true) };
-    },
-  };
-  const advance = async (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      await new Promise((resolve) => setImmediate(resolve));
-      const next = timers.filter((timer) => !timer.cancelled && timer.at <= end).sort((x, y) => x.at - y.at)[0];
-      if (!next) break;
-      timers.splice(timers.indexOf(next), 1);
-      now = next.at;
-      next.fn();
-    }
-    now = end;
-    await new Promise((resolve) => setImmediate(resolve));
-  };
-  return { clock, advance, pending: () => timers.filter((timer) => !timer.cancelled).length };
-}
 
 function routes(ports: number[], behaviours: RouteSpec['behaviours'] = { health }): RouteSpec[] {
   return ports.map((port) => ({ host: 'a.test', path: '/', source: 'file', endpoint: endpoint(`http://127.0.0.1:${port}`, { port }), behaviours }));

@@ -208,16 +208,17 @@ describe('swarm source', () => {
 describe('Docker source beside an active swarm source', () => {
   const task: ContainerSummary = { id: 'c1', name: 'web.1.abc', labels: { [SERVICE_ID_LABEL]: 's1', 'berth.host': 'web.test' }, state: 'running', status: 'Up', health: null, ports: [80], networks: { edge: '10.0.1.11' }, networkMode: 'default' };
   const plain: ContainerSummary = { ...task, id: 'c2', name: 'plain', labels: { 'berth.host': 'plain.test' } };
+  // An engine that lists the two and sends no events.
+  const client: DockerClient = {
+    connect: async () => '1.41',
+    listContainers: async () => [task, plain],
+    openEvents: async () => ({ ended: new Promise<string>(() => undefined), close: () => undefined }),
+    watchForDaemon: () => () => undefined,
+  };
 
   for (const active of [true, false]) {
     it(active ? 'leaves task containers to the swarm source' : 'routes task containers while no swarm source is active', async () => {
       const store = new RouteStore(['docker']);
-      const client: DockerClient = {
-        connect: async () => '1.41',
-        listContainers: async () => [task, plain],
-        openEvents: async () => ({ ended: new Promise<string>(() => undefined), close: () => undefined }),
-        watchForDaemon: () => () => undefined,
-      };
       const docker = providerOver(client, { store, swarmActive: () => active });
       await docker.start();
       await docker.whenSynced();
@@ -229,12 +230,6 @@ describe('Docker source beside an active swarm source', () => {
   it('hands task containers over when the swarm source turns active after the Docker source synced', async () => {
     const store = new RouteStore(['docker']);
     let active = false;
-    const client: DockerClient = {
-      connect: async () => '1.41',
-      listContainers: async () => [task, plain],
-      openEvents: async () => ({ ended: new Promise<string>(() => undefined), close: () => undefined }),
-      watchForDaemon: () => () => undefined,
-    };
     const docker = providerOver(client, { store, swarmActive: () => active });
     await docker.start();
     await docker.whenSynced();
